@@ -1,0 +1,1 @@
+"""HTTP entry points: thin blueprints that translate requests to service calls."""

@@ -1,0 +1,223 @@
+"""The upload use case: create, append, turnover or transfer, in one transaction under room locks."""
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.types import Integer
+
+from ..errors import Conflict, Unavailable
+
+MAX_ATTEMPTS = 8
+#: Unique indexes whose violation means "another upload won a race": start over and decide again.
+RETRYABLE_CONSTRAINTS = {"uq_stays_active_room", "uq_stays_active_patient", "uq_patients_mrn",
+                         "pk_rooms"}
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One upload from a bedside client, already validated and typed."""
+
+    mrn: int
+    room_number: int
+    patient_name: str | None = None
+    cpap_pressure: int | None = None
+    breath_rate: float | None = None
+    apnea_count: int | None = None
+    image: bytes | None = None
+    image_type: str | None = None
+    client_uuid: uuid.UUID | None = None
+    created_by: str | None = None
+    request_id: str | None = None
+
+    @property
+    def has_measurement(self) -> bool:
+        """A measurement is recorded only when pressure and breath rate are both given."""
+        return self.cpap_pressure is not None and self.breath_rate is not None
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What the upload did."""
+
+    #: created (room was empty) | appended | updated (no measurement) | turnover | transfer
+    outcome: str
+    #: The room had no active stay before (the legacy "New patient created").
+    room_was_empty: bool
+    stay_id: int
+    measurement_id: int | None
+
+
+class _LockMore(Exception):
+    """Restart with these rooms locked first, in ascending order (a lower room was needed)."""
+
+    def __init__(self, rooms: list[int]):
+        self.rooms = rooms
+
+
+_LOCK_ROOMS = text("""
+    SELECT r.room_number, s.id AS stay_id, s.patient_id, p.mrn
+    FROM rooms r
+    LEFT JOIN stays s ON s.room_number = r.room_number AND s.ended_at IS NULL
+    LEFT JOIN patients p ON p.id = s.patient_id
+    WHERE r.room_number = ANY(:rooms)
+    ORDER BY r.room_number
+    FOR UPDATE OF r
+""").bindparams(bindparam("rooms", type_=ARRAY(Integer)))
+
+_CREATE_ROOMS = text("""
+    INSERT INTO rooms (room_number) SELECT unnest(:rooms) ORDER BY 1 ON CONFLICT DO NOTHING
+""").bindparams(bindparam("rooms", type_=ARRAY(Integer)))
+
+_FIND_PATIENT = text("""
+    SELECT p.id, s.id AS stay_id, s.room_number
+    FROM patients p
+    LEFT JOIN stays s ON s.patient_id = p.id AND s.ended_at IS NULL
+    WHERE p.mrn = :mrn
+""")
+
+_RENAME = text("""
+    UPDATE patients SET name = :name, updated_at = clock_timestamp()
+    WHERE id = :id AND name IS DISTINCT FROM :name
+""")
+
+_UPSERT_PATIENT = text("""
+    INSERT INTO patients (mrn, name) VALUES (:mrn, :name)
+    ON CONFLICT (mrn) DO UPDATE
+        SET name = COALESCE(EXCLUDED.name, patients.name), updated_at = clock_timestamp()
+    RETURNING id
+""")
+
+_END_STAY = text("UPDATE stays SET ended_at = clock_timestamp() WHERE id = :id")
+
+_START_STAY = text("""
+    INSERT INTO stays (room_number, patient_id, started_at)
+    VALUES (:room, :patient_id, clock_timestamp()) RETURNING id
+""")
+
+_INSERT_MEASUREMENT = text("""
+    INSERT INTO measurements (stay_id, room_number, recorded_at, cpap_pressure, breath_rate,
+                              apnea_count, client_uuid, created_by, request_id)
+    VALUES (:stay_id, :room, clock_timestamp(), :pressure, :rate, :apnea, :client_uuid,
+            :created_by, :request_id)
+    RETURNING id
+""")
+
+_INSERT_MEASUREMENT_WITH_IMAGE = text("""
+    WITH m AS (
+        INSERT INTO measurements (stay_id, room_number, recorded_at, cpap_pressure, breath_rate,
+                                  apnea_count, client_uuid, created_by, request_id)
+        VALUES (:stay_id, :room, clock_timestamp(), :pressure, :rate, :apnea, :client_uuid,
+                :created_by, :request_id)
+        RETURNING id
+    ), i AS (
+        INSERT INTO flow_images (measurement_id, room_number, media_type, size_bytes, sha256, data)
+        SELECT id, :room, :media_type, :size, :sha256, :data FROM m
+    )
+    SELECT id FROM m
+""")
+
+
+def ingest(session: Session, upload: Upload) -> IngestResult:
+    """Record an upload atomically; retries lost races, never deadlocks on opposite transfers."""
+    if upload.has_measurement and upload.apnea_count is None:
+        raise ValueError("a measurement needs an apnea count")
+    digest = hashlib.sha256(upload.image).digest() if upload.image else None
+    first_locks: list[int] = []
+    for _attempt in range(MAX_ATTEMPTS):
+        try:
+            with session.begin():
+                return _ingest_once(session, upload, digest, first_locks)
+        except _LockMore as more:
+            first_locks = more.rooms
+        except IntegrityError as exc:
+            if _constraint(exc) not in RETRYABLE_CONSTRAINTS:
+                raise
+        except DBAPIError as exc:
+            state = _sqlstate(exc)
+            if state == "55P03":
+                raise Unavailable(f"Room {upload.room_number} is busy; retry shortly") from exc
+            if state not in ("40P01", "40001"):
+                raise
+    raise Conflict(f"Room {upload.room_number} changed too often to record the upload; retry")
+
+
+def _ingest_once(session: Session, upload: Upload, digest: bytes | None,
+                 first_locks: list[int]) -> IngestResult:
+    room = upload.room_number
+    locked = _lock_rooms(session, sorted({room, *first_locks}))
+    here = locked[room]
+    if here["mrn"] == upload.mrn:
+        if upload.patient_name is not None:
+            session.execute(_RENAME, {"id": here["patient_id"], "name": upload.patient_name})
+        outcome = "appended" if upload.has_measurement else "updated"
+        return _record(session, upload, digest, here["stay_id"], outcome, room_was_empty=False)
+
+    patient = _locate_patient(session, upload.mrn, room, locked)
+    outcome = "created"
+    if here["stay_id"] is not None:
+        session.execute(_END_STAY, {"id": here["stay_id"]})
+        outcome = "turnover"
+    if patient is not None and patient.stay_id is not None:
+        session.execute(_END_STAY, {"id": patient.stay_id})
+        outcome = "transfer"
+    patient_id = session.execute(
+        _UPSERT_PATIENT, {"mrn": upload.mrn, "name": upload.patient_name}).scalar_one()
+    stay_id = session.execute(_START_STAY, {"room": room, "patient_id": patient_id}).scalar_one()
+    return _record(session, upload, digest, stay_id, outcome,
+                   room_was_empty=here["stay_id"] is None)
+
+
+def _lock_rooms(session: Session, rooms: list[int]) -> dict[int, dict]:
+    """SELECT ... FOR UPDATE the rooms in ascending order, creating those that do not exist yet."""
+    rows = session.execute(_LOCK_ROOMS, {"rooms": rooms}).mappings().all()
+    if len(rows) < len(rooms):
+        # A missing row cannot be locked: insert it (ON CONFLICT waits for a concurrent creator).
+        missing = sorted(set(rooms) - {r["room_number"] for r in rows})
+        session.execute(_CREATE_ROOMS, {"rooms": missing})
+        rows = session.execute(_LOCK_ROOMS, {"rooms": rooms}).mappings().all()
+    return {r["room_number"]: dict(r) for r in rows}
+
+
+def _locate_patient(session: Session, mrn: int, room: int, locked: dict[int, dict]):
+    """Find the patient and its active stay elsewhere, holding that other room's lock too."""
+    while True:
+        patient = session.execute(_FIND_PATIENT, {"mrn": mrn}).one_or_none()
+        other = patient.room_number if patient is not None else None
+        if other is None or other in locked:
+            return patient
+        if other < max(locked):
+            raise _LockMore(sorted({*locked, other}))
+        # Higher than every lock held: taking it now keeps the ascending order; then re-read.
+        locked.update(_lock_rooms(session, [other]))
+
+
+def _record(session: Session, upload: Upload, digest: bytes | None, stay_id: int, outcome: str,
+            room_was_empty: bool) -> IngestResult:
+    measurement_id = None
+    if upload.has_measurement:
+        params = {"stay_id": stay_id, "room": upload.room_number, "pressure": upload.cpap_pressure,
+                  "rate": upload.breath_rate, "apnea": upload.apnea_count,
+                  "client_uuid": upload.client_uuid, "created_by": upload.created_by,
+                  "request_id": upload.request_id}
+        if upload.image is not None:
+            params.update(media_type=upload.image_type, size=len(upload.image), sha256=digest,
+                          data=upload.image)
+            measurement_id = session.execute(_INSERT_MEASUREMENT_WITH_IMAGE, params).scalar_one()
+        else:
+            measurement_id = session.execute(_INSERT_MEASUREMENT, params).scalar_one()
+    return IngestResult(outcome, room_was_empty, stay_id, measurement_id)
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    return getattr(exc.orig, "sqlstate", None)
+
+
+def _constraint(exc: IntegrityError) -> str | None:
+    diag = getattr(exc.orig, "diag", None)
+    return getattr(diag, "constraint_name", None)
