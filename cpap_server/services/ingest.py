@@ -53,6 +53,10 @@ class IngestResult:
     measurement_id: int | None
 
 
+class _Stale(Exception):
+    """What we read under the lock no longer holds: decide again in a new transaction."""
+
+
 class _LockMore(Exception):
     """Restart with these rooms locked first, in ascending order (a lower room was needed)."""
 
@@ -61,13 +65,18 @@ class _LockMore(Exception):
 
 
 _LOCK_ROOMS = text("""
+    SELECT room_number FROM rooms WHERE room_number = ANY(:rooms)
+    ORDER BY room_number FOR UPDATE
+""").bindparams(bindparam("rooms", type_=ARRAY(Integer)))
+
+# A separate statement on purpose: in READ COMMITTED a joined SELECT ... FOR UPDATE returns the
+# other tables as of its own snapshot, taken before it waited for the lock, so it could miss
+# a stay that the previous lock holder just started or ended.
+_ROOM_STAYS = text("""
     SELECT r.room_number, s.id AS stay_id, s.patient_id, p.mrn
-    FROM rooms r
+    FROM unnest(:rooms) AS r(room_number)
     LEFT JOIN stays s ON s.room_number = r.room_number AND s.ended_at IS NULL
     LEFT JOIN patients p ON p.id = s.patient_id
-    WHERE r.room_number = ANY(:rooms)
-    ORDER BY r.room_number
-    FOR UPDATE OF r
 """).bindparams(bindparam("rooms", type_=ARRAY(Integer)))
 
 _CREATE_ROOMS = text("""
@@ -93,7 +102,9 @@ _UPSERT_PATIENT = text("""
     RETURNING id
 """)
 
-_END_STAY = text("UPDATE stays SET ended_at = clock_timestamp() WHERE id = :id")
+_END_STAY = text("""
+    UPDATE stays SET ended_at = clock_timestamp() WHERE id = :id AND ended_at IS NULL
+""")
 
 _START_STAY = text("""
     INSERT INTO stays (room_number, patient_id, started_at)
@@ -135,6 +146,8 @@ def ingest(session: Session, upload: Upload) -> IngestResult:
                 return _ingest_once(session, upload, digest, first_locks)
         except _LockMore as more:
             first_locks = more.rooms
+        except _Stale:
+            pass
         except IntegrityError as exc:
             if _constraint(exc) not in RETRYABLE_CONSTRAINTS:
                 raise
@@ -161,10 +174,10 @@ def _ingest_once(session: Session, upload: Upload, digest: bytes | None,
     patient = _locate_patient(session, upload.mrn, room, locked)
     outcome = "created"
     if here["stay_id"] is not None:
-        session.execute(_END_STAY, {"id": here["stay_id"]})
+        _end_stay(session, here["stay_id"])
         outcome = "turnover"
     if patient is not None and patient.stay_id is not None:
-        session.execute(_END_STAY, {"id": patient.stay_id})
+        _end_stay(session, patient.stay_id)
         outcome = "transfer"
     patient_id = session.execute(
         _UPSERT_PATIENT, {"mrn": upload.mrn, "name": upload.patient_name}).scalar_one()
@@ -175,12 +188,12 @@ def _ingest_once(session: Session, upload: Upload, digest: bytes | None,
 
 def _lock_rooms(session: Session, rooms: list[int]) -> dict[int, dict]:
     """SELECT ... FOR UPDATE the rooms in ascending order, creating those that do not exist yet."""
-    rows = session.execute(_LOCK_ROOMS, {"rooms": rooms}).mappings().all()
-    if len(rows) < len(rooms):
+    found = session.execute(_LOCK_ROOMS, {"rooms": rooms}).scalars().all()
+    if len(found) < len(rooms):
         # A missing row cannot be locked: insert it (ON CONFLICT waits for a concurrent creator).
-        missing = sorted(set(rooms) - {r["room_number"] for r in rows})
-        session.execute(_CREATE_ROOMS, {"rooms": missing})
-        rows = session.execute(_LOCK_ROOMS, {"rooms": rooms}).mappings().all()
+        session.execute(_CREATE_ROOMS, {"rooms": sorted(set(rooms) - set(found))})
+        session.execute(_LOCK_ROOMS, {"rooms": rooms})
+    rows = session.execute(_ROOM_STAYS, {"rooms": rooms}).mappings().all()
     return {r["room_number"]: dict(r) for r in rows}
 
 
@@ -195,6 +208,12 @@ def _locate_patient(session: Session, mrn: int, room: int, locked: dict[int, dic
             raise _LockMore(sorted({*locked, other}))
         # Higher than every lock held: taking it now keeps the ascending order; then re-read.
         locked.update(_lock_rooms(session, [other]))
+
+
+def _end_stay(session: Session, stay_id: int) -> None:
+    """End an active stay; an already-ended one means our view is stale, so start over."""
+    if session.execute(_END_STAY, {"id": stay_id}).rowcount != 1:
+        raise _Stale()
 
 
 def _record(session: Session, upload: Upload, digest: bytes | None, stay_id: int, outcome: str,
