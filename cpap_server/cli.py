@@ -8,6 +8,7 @@ import click
 from sqlalchemy.exc import OperationalError
 
 from . import migrate
+from .commands.tokens import first_token_hint, token
 from .config import Settings, safe_url
 
 log = logging.getLogger("cpap_server")
@@ -51,6 +52,7 @@ def serve(host: str, port: int, workers: int | None) -> None:
         click.echo(f"cpap-server: cannot reach the database {safe_url(url)}: "
                    f"{str(exc.orig).strip().splitlines()[0]}", err=True)
         sys.exit(1)
+    first_token_hint(settings, url)
     workers = workers or settings.workers
     kind = "embedded PostgreSQL" if embedded else "PostgreSQL"
     log.info("database: %s %s", kind, safe_url(url))
@@ -89,3 +91,12 @@ def current() -> None:
     rev = migrate.current_revision(url)
     head = migrate.head_revision()
     click.echo(f"{rev or 'empty'} (head: {head}){'' if rev == head else ' - upgrade needed'}")
+
+
+main.add_command(token)
+
+from .commands.import_legacy import import_legacy  # noqa: E402
+main.add_command(import_legacy)
+
+from .commands.purge import purge  # noqa: E402
+main.add_command(purge)

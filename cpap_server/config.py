@@ -49,6 +49,14 @@ def env_int(name: str, default: int) -> int:
     return value
 
 
+def env_secret(name: str, min_length: int = 32) -> str | None:
+    """Read a secret that must be long enough to resist guessing; None when unset."""
+    raw = os.environ.get(name, "").strip()
+    if raw and len(raw) < min_length:
+        raise ValueError(f"{name} must be at least {min_length} characters")
+    return raw or None
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything an operator can set; see the table in README.md."""
@@ -65,6 +73,12 @@ class Settings:
     threads: int
     #: How long a request waits for a room lock before answering 503.
     lock_timeout_ms: int
+    #: Require bearer tokens; CPAP_AUTH=off only for legacy clients on a closed network.
+    auth: bool
+    #: Signs dashboard session cookies; unset: a random key kept in the instance folder.
+    secret_key: str | None = None
+    #: Seconds without an upload before the dashboard marks a room stale.
+    stale_seconds: int = 300
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -78,4 +92,7 @@ class Settings:
             workers=env_int("CPAP_WORKERS", 2),
             threads=env_int("CPAP_THREADS", 4),
             lock_timeout_ms=env_int("CPAP_LOCK_TIMEOUT_MS", 5000),
+            auth=env_flag("CPAP_AUTH", True),
+            secret_key=env_secret("CPAP_SECRET_KEY"),
+            stale_seconds=env_int("CPAP_STALE_SECONDS", 300),
         )

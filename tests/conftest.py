@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -12,19 +15,19 @@ from cpap_server.config import normalize_database_url
 from cpap_server.db import db
 
 
-def _server_admin_url(tmp_path_factory) -> str:
-    """A URL to the maintenance database of a server the suite may create databases on."""
+@pytest.fixture(scope="session")
+def pg_admin_url():
+    """Maintenance URL of the test server: TEST_DATABASE_URL, or an embedded one in a temp dir."""
     env = os.environ.get("TEST_DATABASE_URL", "").strip()
     if env:
-        return normalize_database_url(env)
-    data_dir = tmp_path_factory.mktemp("pg") / "data"
-    return embedded.start(data_dir, database="postgres")
-
-
-@pytest.fixture(scope="session")
-def pg_admin_url(tmp_path_factory) -> str:
-    """Maintenance URL of the test PostgreSQL server."""
-    return _server_admin_url(tmp_path_factory)
+        yield normalize_database_url(env)
+        return
+    # Our own temp dir, not tmp_path_factory: pytest prunes old basetemps, which would pull the
+    # data directory from under a concurrently running suite.
+    folder = Path(tempfile.mkdtemp(prefix="cpap-test-pg-"))
+    yield embedded.start(folder / "data", database="postgres")
+    embedded.stop(folder / "data")
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -51,8 +54,8 @@ def database_url(new_database) -> str:
 
 @pytest.fixture(scope="session")
 def app(database_url):
-    """The Flask app on the test database."""
-    application = create_app({"DATABASE_URL": database_url, "TESTING": True})
+    """The Flask app on the test database, auth off (tests/api/test_auth.py turns it on)."""
+    application = create_app({"DATABASE_URL": database_url, "TESTING": True, "CPAP_AUTH": False})
     yield application
     with application.app_context():
         db.engine.dispose()

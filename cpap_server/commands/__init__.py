@@ -1,0 +1,1 @@
+"""Subcommands of `cpap-server`, one module per group."""
