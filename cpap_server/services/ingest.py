@@ -6,8 +6,9 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, text
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 from sqlalchemy.types import Integer
 
@@ -55,6 +56,10 @@ class IngestResult:
 
 class _Stale(Exception):
     """What we read under the lock no longer holds: decide again in a new transaction."""
+
+
+class _Duplicate(Exception):
+    """The client_uuid is already stored: roll back whatever this attempt did."""
 
 
 class _LockMore(Exception):
@@ -111,11 +116,22 @@ _START_STAY = text("""
     VALUES (:room, :patient_id, clock_timestamp()) RETURNING id
 """)
 
+_BY_CLIENT_UUID = text("""
+    SELECT m.client_uuid, m.id, m.stay_id, m.room_number, p.mrn, m.cpap_pressure,
+           m.breath_rate, m.apnea_count, f.sha256
+    FROM measurements m
+    JOIN stays s ON s.id = m.stay_id
+    JOIN patients p ON p.id = s.patient_id
+    LEFT JOIN flow_images f ON f.measurement_id = m.id
+    WHERE m.client_uuid = ANY(:uuids)
+""").bindparams(bindparam("uuids", type_=ARRAY(UUID(as_uuid=True))))
+
 _INSERT_MEASUREMENT = text("""
     INSERT INTO measurements (stay_id, room_number, recorded_at, cpap_pressure, breath_rate,
                               apnea_count, client_uuid, created_by, request_id)
     VALUES (:stay_id, :room, clock_timestamp(), :pressure, :rate, :apnea, :client_uuid,
             :created_by, :request_id)
+    ON CONFLICT (client_uuid) DO NOTHING
     RETURNING id
 """)
 
@@ -125,6 +141,7 @@ _INSERT_MEASUREMENT_WITH_IMAGE = text("""
                                   apnea_count, client_uuid, created_by, request_id)
         VALUES (:stay_id, :room, clock_timestamp(), :pressure, :rate, :apnea, :client_uuid,
                 :created_by, :request_id)
+        ON CONFLICT (client_uuid) DO NOTHING
         RETURNING id
     ), i AS (
         INSERT INTO flow_images (measurement_id, room_number, media_type, size_bytes, sha256, data)
@@ -148,6 +165,8 @@ def ingest(session: Session, upload: Upload) -> IngestResult:
             first_locks = more.rooms
         except _Stale:
             pass
+        except _Duplicate:
+            return _replay(session, upload, digest)
         except IntegrityError as exc:
             if _constraint(exc) not in RETRYABLE_CONSTRAINTS:
                 raise
@@ -227,10 +246,41 @@ def _record(session: Session, upload: Upload, digest: bytes | None, stay_id: int
         if upload.image is not None:
             params.update(media_type=upload.image_type, size=len(upload.image), sha256=digest,
                           data=upload.image)
-            measurement_id = session.execute(_INSERT_MEASUREMENT_WITH_IMAGE, params).scalar_one()
+            measurement_id = session.execute(_INSERT_MEASUREMENT_WITH_IMAGE,
+                                             params).scalar_one_or_none()
         else:
-            measurement_id = session.execute(_INSERT_MEASUREMENT, params).scalar_one()
+            measurement_id = session.execute(_INSERT_MEASUREMENT, params).scalar_one_or_none()
+        if measurement_id is None:
+            raise _Duplicate()
     return IngestResult(outcome, room_was_empty, stay_id, measurement_id)
+
+
+def stored_by_client_uuid(session: Session, uuids: list[uuid.UUID]) -> dict[uuid.UUID, Row]:
+    """Measurements already stored under these idempotency keys, with what identifies content."""
+    rows = session.execute(_BY_CLIENT_UUID, {"uuids": uuids}).all()
+    return {row.client_uuid: row for row in rows}
+
+
+def same_content(stored: Row, upload: Upload, digest: bytes | None) -> bool:
+    """A retry must carry what was stored the first time (the name may change)."""
+    return ((stored.room_number, stored.mrn, stored.cpap_pressure, stored.breath_rate,
+             stored.apnea_count, stored.sha256 and bytes(stored.sha256))
+            == (upload.room_number, upload.mrn, upload.cpap_pressure, upload.breath_rate,
+                upload.apnea_count, digest))
+
+
+def duplicate_result(stored: Row, upload: Upload, digest: bytes | None) -> IngestResult:
+    """The original answer for a faithful retry; 409 when the key was used for other content."""
+    if not same_content(stored, upload, digest):
+        raise Conflict(f"client_uuid {upload.client_uuid} was already used for a different "
+                       "measurement", {"client_uuid": ["already used for different content"]})
+    return IngestResult("duplicate", False, stored.stay_id, stored.id)
+
+
+def _replay(session: Session, upload: Upload, digest: bytes | None) -> IngestResult:
+    with session.begin():
+        stored = stored_by_client_uuid(session, [upload.client_uuid])[upload.client_uuid]
+    return duplicate_result(stored, upload, digest)
 
 
 def _sqlstate(exc: DBAPIError) -> str | None:

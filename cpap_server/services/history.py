@@ -1,0 +1,253 @@
+"""Measurement history: keyset pages, newest first, of a room's current stay or a patient."""
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, literal, select, text, true, tuple_
+from sqlalchemy.orm import Session
+
+from ..errors import NotFound
+from ..models import FlowImage, Measurement, Stay
+from ..validation import INT4_MAX, INT8_MAX
+
+DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
+
+M = Measurement.__table__
+S = Stay.__table__
+_HAS_IMAGE = select(FlowImage.measurement_id).where(FlowImage.measurement_id == M.c.id).exists()
+_COLUMNS = (M.c.id, M.c.room_number, M.c.stay_id, M.c.recorded_at, M.c.cpap_pressure,
+            M.c.breath_rate, M.c.apnea_count, _HAS_IMAGE.label("has_image"))
+
+
+@dataclass(frozen=True)
+class MeasurementView:
+    """One measurement with the patient it belongs to."""
+
+    id: int
+    room_number: int
+    patient_mrn: int
+    stay_id: int
+    recorded_at: datetime
+    cpap_pressure: int
+    breath_rate: float
+    apnea_count: int
+    has_image: bool
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page ended: the (recorded_at, id) of its last row; opaque to clients."""
+
+    recorded_at: datetime
+    id: int
+
+    def encode(self) -> str:
+        """URL-safe base64 of "iso-timestamp|id", without padding."""
+        raw = f"{self.recorded_at.isoformat()}|{self.id}".encode()
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+    @classmethod
+    def decode(cls, token: str) -> "Cursor":
+        """Parse a token made by encode(); ValueError for anything else."""
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode("ascii")
+            stamp, _, ident = raw.partition("|")
+            recorded_at, number = datetime.fromisoformat(stamp), int(ident)
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            raise ValueError("is not a valid cursor") from None
+        if recorded_at.tzinfo is None or not 0 < number <= INT8_MAX:
+            raise ValueError("is not a valid cursor")
+        return cls(recorded_at, number)
+
+
+@dataclass(frozen=True)
+class Window:
+    """Which slice of the history to read: limit, continuation cursor, [since, until)."""
+
+    limit: int = DEFAULT_LIMIT
+    cursor: Cursor | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page of measurements, newest first, and the cursor of the next one (None at the end)."""
+
+    items: list[MeasurementView]
+    next: Cursor | None
+
+
+@dataclass(frozen=True)
+class Image:
+    """A flow image; data is None when the client already holds this version (ETag matched)."""
+
+    media_type: str
+    etag: str
+    data: bytes | None
+
+
+@dataclass(frozen=True)
+class StayView:
+    """One stay of a patient."""
+
+    id: int
+    room_number: int
+    started_at: datetime
+    ended_at: datetime | None
+    measurement_count: int
+
+
+@dataclass(frozen=True)
+class PatientRecord:
+    """A patient and every stay, newest first."""
+
+    mrn: int
+    name: str | None
+    stays: list[StayView]
+
+
+_ROOM_STAY = text("""
+    SELECT r.room_number, s.id AS stay_id, p.mrn
+    FROM rooms r
+    LEFT JOIN stays s ON s.room_number = r.room_number AND s.ended_at IS NULL
+    LEFT JOIN patients p ON p.id = s.patient_id
+    WHERE r.room_number = :room
+""")
+_TIMESTAMPS = text("""
+    SELECT recorded_at FROM measurements WHERE stay_id = :stay
+    ORDER BY recorded_at DESC, id DESC
+""")
+_PATIENT = text("SELECT id, mrn, name FROM patients WHERE mrn = :mrn")
+_STAYS = text("""
+    SELECT s.id, s.room_number, s.started_at, s.ended_at,
+           (SELECT count(*) FROM measurements m WHERE m.stay_id = s.id) AS measurement_count
+    FROM stays s WHERE s.patient_id = :patient ORDER BY s.started_at DESC, s.id DESC
+""")
+_MEASUREMENT = text("""
+    SELECT m.id, m.room_number, p.mrn, m.stay_id, m.recorded_at, m.cpap_pressure,
+           m.breath_rate, m.apnea_count,
+           EXISTS (SELECT FROM flow_images f WHERE f.measurement_id = m.id) AS has_image
+    FROM measurements m JOIN stays s ON s.id = m.stay_id JOIN patients p ON p.id = s.patient_id
+    WHERE m.id = :id
+""")
+# Only ship the bytes when the client's If-None-Match does not already name this image.
+_IMAGE = text("""
+    SELECT media_type, encode(sha256, 'hex') AS etag,
+           CASE WHEN :any_etag OR encode(sha256, 'hex') = ANY(CAST(:etags AS text[]))
+                THEN NULL ELSE data END AS data
+    FROM flow_images WHERE measurement_id = :id
+""")
+
+
+def room_measurements(session: Session, room: int, window: Window) -> Page:
+    """A page of the room's current stay, newest first; empty when nobody is in the room."""
+    with session.begin():
+        here = session.execute(_ROOM_STAY, {"room": room}).one_or_none() \
+            if 0 < room <= INT4_MAX else None
+        if here is None:
+            raise NotFound(f"Room {room} not found")
+        if here.stay_id is None:
+            return Page([], None)
+        rows = session.execute(stay_page_query(here.stay_id, window)).all()
+    return _page(rows, here.mrn, window.limit)
+
+
+def patient_measurements(session: Session, mrn: int, window: Window) -> Page:
+    """A page across every stay of the patient, newest first (history survives turnover)."""
+    with session.begin():
+        patient = _patient(session, mrn)
+        rows = session.execute(patient_page_query(patient.id, window)).all()
+    return _page(rows, patient.mrn, window.limit)
+
+
+def room_timestamps(session: Session, room: int) -> list[datetime]:
+    """When each measurement of the room's current stay was recorded, newest first."""
+    with session.begin():
+        here = session.execute(_ROOM_STAY, {"room": room}).one_or_none() \
+            if 0 < room <= INT4_MAX else None
+        if here is None:
+            raise NotFound(f"Room {room} not found")
+        if here.stay_id is None:
+            return []
+        return list(session.execute(_TIMESTAMPS, {"stay": here.stay_id}).scalars())
+
+
+def patient_record(session: Session, mrn: int) -> PatientRecord:
+    """The patient with every stay and its measurement count, newest stay first."""
+    with session.begin():
+        patient = _patient(session, mrn)
+        stays = [StayView(*row) for row in session.execute(_STAYS, {"patient": patient.id})]
+    return PatientRecord(patient.mrn, patient.name, stays)
+
+
+def get_measurement(session: Session, measurement_id: int) -> MeasurementView:
+    """One measurement by id."""
+    row = None
+    if 0 < measurement_id <= INT8_MAX:
+        with session.begin():
+            row = session.execute(_MEASUREMENT, {"id": measurement_id}).one_or_none()
+    if row is None:
+        raise NotFound(f"Measurement {measurement_id} not found")
+    return MeasurementView(*row)
+
+
+def flow_image(session: Session, measurement_id: int, etags: list[str] | None = None,
+               any_etag: bool = False) -> Image:
+    """The measurement's flow image; data is None when one of `etags` (or any, `*`) matches."""
+    row = None
+    if 0 < measurement_id <= INT8_MAX:
+        with session.begin():
+            row = session.execute(_IMAGE, {"id": measurement_id, "etags": list(etags or ()),
+                                           "any_etag": any_etag}).one_or_none()
+    if row is None:
+        raise NotFound(f"Measurement {measurement_id} has no flow image")
+    return Image(row.media_type, row.etag, row.data)
+
+
+def stay_page_query(stay_id: int, window: Window) -> Select:
+    """One stay's page: an index range scan on (stay_id, recorded_at, id), read backwards."""
+    return (select(*_COLUMNS).where(M.c.stay_id == stay_id, *_filters(window))
+            .order_by(M.c.recorded_at.desc(), M.c.id.desc()).limit(window.limit + 1))
+
+
+def patient_page_query(patient_id: int, window: Window) -> Select:
+    """Every stay's page merged: each stay reads at most limit+1 rows by index (LATERAL)."""
+    per_stay = (select(*_COLUMNS).where(M.c.stay_id == S.c.id, *_filters(window))
+                .order_by(M.c.recorded_at.desc(), M.c.id.desc()).limit(window.limit + 1)
+                .lateral("m"))
+    return (select(*per_stay.c).select_from(S).join(per_stay, true())
+            .where(S.c.patient_id == patient_id)
+            .order_by(per_stay.c.recorded_at.desc(), per_stay.c.id.desc())
+            .limit(window.limit + 1))
+
+
+def _filters(window: Window) -> list:
+    conditions = []
+    if window.cursor is not None:
+        # Typed binds: a bare Python int would be cast to integer and overflow past 2^31.
+        after = tuple_(literal(window.cursor.recorded_at, M.c.recorded_at.type),
+                       literal(window.cursor.id, M.c.id.type))
+        conditions.append(tuple_(M.c.recorded_at, M.c.id) < after)
+    if window.since is not None:
+        conditions.append(M.c.recorded_at >= window.since)
+    if window.until is not None:
+        conditions.append(M.c.recorded_at < window.until)
+    return conditions
+
+
+def _patient(session: Session, mrn: int):
+    row = session.execute(_PATIENT, {"mrn": mrn}).one_or_none() if 0 < mrn <= INT8_MAX else None
+    if row is None:
+        raise NotFound(f"Patient {mrn} not found")
+    return row
+
+
+def _page(rows, mrn: int, limit: int) -> Page:
+    items = [MeasurementView(r.id, r.room_number, mrn, r.stay_id, r.recorded_at, r.cpap_pressure,
+                             r.breath_rate, r.apnea_count, r.has_image) for r in rows[:limit]]
+    more = len(rows) > limit
+    return Page(items, Cursor(items[-1].recorded_at, items[-1].id) if more else None)
