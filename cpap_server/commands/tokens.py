@@ -6,14 +6,11 @@ from datetime import datetime, timezone
 
 import click
 from sqlalchemy import create_engine
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from .. import migrate
-from ..config import safe_url
-from ..errors import AppError
 from ..models import ROLES
 from ..services import tokens as service
+from .session import maintenance_session
 
 FIRST_TOKEN_COMMAND = "cpap-server token create --role admin --name NAME"
 
@@ -26,26 +23,6 @@ def _session(url: str):
             yield session
     finally:
         engine.dispose()
-
-
-@contextmanager
-def token_session():
-    """A session on a reachable, migrated database; service errors become click messages."""
-    from ..cli import database_url  # cli registers this module at its end: import late
-    url, embedded = database_url()
-    try:
-        if embedded:
-            migrate.upgrade(url)
-        elif not migrate.is_at_head(url):
-            raise click.ClickException("the database schema is not at head; "
-                                       "run `cpap-server db upgrade` first")
-        with _session(url) as session:
-            yield session
-    except OperationalError as exc:
-        raise click.ClickException(f"cannot reach the database {safe_url(url)}: "
-                                   f"{str(exc.orig).strip().splitlines()[0]}") from None
-    except AppError as exc:
-        raise click.ClickException(exc.message) from None
 
 
 def first_token_hint(settings, url: str) -> None:
@@ -73,7 +50,7 @@ def token() -> None:
 @click.option("--name", required=True, help="Who holds it, e.g. bed-12 (unique, <= 100 chars).")
 def create(role: str, name: str) -> None:
     """Create a token and print it once, alone on the last line."""
-    with token_session() as session:
+    with maintenance_session() as session:
         plaintext, row = service.create_token(session, name, role)
     click.echo(f"Created {row.role} token {row.name!r}. It is shown once; store it now:")
     click.echo(plaintext)
@@ -82,7 +59,7 @@ def create(role: str, name: str) -> None:
 @token.command("list")
 def list_() -> None:
     """Names, roles and dates of every token (never the token itself)."""
-    with token_session() as session:
+    with maintenance_session() as session:
         rows = service.list_tokens(session)
     if not rows:
         click.echo(f"no tokens; create one with: {FIRST_TOKEN_COMMAND}")
@@ -99,6 +76,6 @@ def list_() -> None:
 @click.argument("name")
 def revoke(name: str) -> None:
     """Revoke the token NAME: it stops working at once."""
-    with token_session() as session:
+    with maintenance_session() as session:
         row = service.revoke_token(session, name)
     click.echo(f"Revoked token {row.name!r} ({row.role}) at {_when(row.revoked_at, '')}.")
