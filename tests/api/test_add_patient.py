@@ -87,3 +87,20 @@ def test_get_on_the_upload_route_is_a_json_405(client):
     response = client.get("/add_patient")
     assert response.status_code == 405 and response.is_json
     assert response.get_json()["code"] == 405
+
+
+def test_a_room_locked_past_the_lock_timeout_answers_503_as_a_json_string(database_url, engine):
+    from sqlalchemy import text
+
+    from cpap_server import create_app
+
+    app = create_app({"DATABASE_URL": database_url, "CPAP_AUTH": False,
+                      "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {
+                          "options": "-c timezone=UTC -c lock_timeout=100"}}})
+    client = app.test_client()
+    assert client.post("/add_patient", json=bedside(room=31)).status_code == 200
+    with engine.begin() as conn:  # a long transaction holding the room's lock
+        conn.execute(text("SELECT 1 FROM rooms WHERE room_number = 31 FOR UPDATE"))
+        response = client.post("/add_patient", json=bedside(room=31))
+    assert response.status_code == 503
+    assert response.get_json() == "Room 31 is busy; retry shortly"

@@ -43,8 +43,8 @@ def start(env, port):
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-def stop(proc):
-    proc.send_signal(signal.SIGINT)
+def stop(proc, sig=signal.SIGINT):
+    proc.send_signal(sig)
     output, _ = proc.communicate(timeout=30)
     return output
 
@@ -103,7 +103,10 @@ def test_serve_on_the_embedded_database_keeps_data_across_restarts(embedded_env,
             # The room and its patient survived the restart.
             assert json.loads(response.read()) == "Patient successfully updated"
     finally:
-        stop(proc)
+        output = stop(proc, signal.SIGTERM)  # what an orchestrator sends: graceful shutdown
+    assert proc.returncode == 0, output
+    assert "Shutting down" in output
+    assert not postgres_running(tmp_path / "pgdata")
 
 
 def test_serve_refuses_an_external_database_that_is_not_migrated(new_database):
