@@ -55,7 +55,8 @@ def database_url(new_database) -> str:
 @pytest.fixture(scope="session")
 def app(database_url):
     """The Flask app on the test database, auth off (tests/api/test_auth.py turns it on)."""
-    application = create_app({"DATABASE_URL": database_url, "TESTING": True, "CPAP_AUTH": False})
+    application = create_app({"DATABASE_URL": database_url, "TESTING": True, "CPAP_AUTH": False,
+                              "SECRET_KEY": "test-" + "k" * 40})
     yield application
     with application.app_context():
         db.engine.dispose()
