@@ -15,7 +15,7 @@ log = logging.getLogger("cpap_server")
 
 
 def database_url() -> tuple[str, bool]:
-    """DATABASE_URL, or the embedded server started on demand; exits with a message on bad config."""
+    """DATABASE_URL, or the embedded server started on demand; a message on bad config."""
     from .embedded import resolve_database_url
     try:
         return resolve_database_url(Settings.from_env())
@@ -26,7 +26,8 @@ def database_url() -> tuple[str, bool]:
 @click.group()
 def main() -> None:
     """CPAP monitoring backend on PostgreSQL."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 @main.command()

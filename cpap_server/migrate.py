@@ -1,4 +1,4 @@
-"""Alembic glue: the migration environment location and the upgrade/check helpers used by the CLI."""
+"""Alembic glue: where the migration environment is, and the upgrade/check helpers of the CLI."""
 from __future__ import annotations
 
 import os

@@ -65,7 +65,7 @@ class Patient(Base):
 
 
 class Stay(Base):
-    """A patient's occupancy of a room (FHIR Encounter + Location); active while ended_at is NULL."""
+    """A patient's occupancy of a room (FHIR Encounter + Location); active while ended_at is NULL"""
 
     __tablename__ = "stays"
     __table_args__ = (

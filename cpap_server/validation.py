@@ -1,4 +1,4 @@
-"""Field rules shared by every write route; each failure says what is wrong, the caller names the field."""
+"""Field rules shared by every write route: a failure says what is wrong; callers name the field."""
 from __future__ import annotations
 
 import base64

@@ -1,4 +1,4 @@
-"""The original server's routes, kept byte-compatible for existing bedside and monitoring clients."""
+"""The original server's routes, byte-compatible for existing bedside and monitoring clients."""
 from __future__ import annotations
 
 import base64
@@ -23,7 +23,7 @@ def legacy_error(message: str, code: int = 400):
 
 
 def read_json_body():
-    """Parse the body as JSON whatever the content type (old clients vary); ValueError if not JSON."""
+    """Parse the body as JSON whatever the content type (old clients vary); ValueError if not."""
     raw = request.get_data(cache=False)
     try:
         return json.loads(raw)

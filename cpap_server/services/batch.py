@@ -6,14 +6,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import BigInteger
 
 from ..errors import Conflict, Unavailable
-from .ingest import (MAX_ATTEMPTS, RETRYABLE_CONSTRAINTS, Upload, _constraint, _end_stay,
-                     _lock_rooms, _LockMore, _sqlstate, _Stale, _START_STAY, _UPSERT_PATIENT,
-                     same_content, stored_by_client_uuid)
+from .ingest import (_START_STAY, _UPSERT_PATIENT, Upload, _end_stay, _lock_rooms, _LockMore,
+                     _Stale, locked_transaction, same_content, stored_by_client_uuid)
 
 MAX_ITEMS = 1000
 
@@ -73,24 +71,10 @@ def ingest_batch(session: Session, items: list[tuple[int, Upload]], created_by: 
     if any(not upload.has_measurement for _, upload in items):
         raise ValueError("every batch item is a measurement")
     digests = {i: hashlib.sha256(u.image).digest() if u.image else None for i, u in items}
-    first_locks: list[int] = []
-    for _attempt in range(MAX_ATTEMPTS):
-        try:
-            with session.begin():
-                return _batch_once(session, items, digests, first_locks, created_by, request_id)
-        except _LockMore as more:
-            first_locks = more.rooms
-        except _Stale:
-            pass
-        except IntegrityError as exc:
-            if _constraint(exc) not in RETRYABLE_CONSTRAINTS:
-                raise
-        except DBAPIError as exc:
-            if _sqlstate(exc) == "55P03":
-                raise Unavailable("The rooms of this batch are busy; retry shortly") from exc
-            if _sqlstate(exc) not in ("40P01", "40001"):
-                raise
-    raise Conflict("The rooms of this batch changed too often to record it; retry")
+    return locked_transaction(
+        session, lambda locks: _batch_once(session, items, digests, locks, created_by, request_id),
+        busy=Unavailable("The rooms of this batch are busy; retry shortly"),
+        gave_up=Conflict("The rooms of this batch changed too often to record it; retry"))
 
 
 def _batch_once(session, items, digests, first_locks, created_by, request_id):

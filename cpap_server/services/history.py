@@ -143,13 +143,19 @@ _IMAGE = text("""
 """)
 
 
+def _current_stay(session: Session, room: int):
+    """The room's active stay (stay_id None when empty); NotFound for a room that does not exist."""
+    here = session.execute(_ROOM_STAY, {"room": room}).one_or_none() \
+        if 0 < room <= INT4_MAX else None
+    if here is None:
+        raise NotFound(f"Room {room} not found")
+    return here
+
+
 def room_measurements(session: Session, room: int, window: Window) -> Page:
     """A page of the room's current stay, newest first; empty when nobody is in the room."""
     with session.begin():
-        here = session.execute(_ROOM_STAY, {"room": room}).one_or_none() \
-            if 0 < room <= INT4_MAX else None
-        if here is None:
-            raise NotFound(f"Room {room} not found")
+        here = _current_stay(session, room)
         if here.stay_id is None:
             return Page([], None)
         rows = session.execute(stay_page_query(here.stay_id, window)).all()
@@ -167,10 +173,7 @@ def patient_measurements(session: Session, mrn: int, window: Window) -> Page:
 def room_timestamps(session: Session, room: int) -> list[datetime]:
     """When each measurement of the room's current stay was recorded, newest first."""
     with session.begin():
-        here = session.execute(_ROOM_STAY, {"room": room}).one_or_none() \
-            if 0 < room <= INT4_MAX else None
-        if here is None:
-            raise NotFound(f"Room {room} not found")
+        here = _current_stay(session, room)
         if here.stay_id is None:
             return []
         return list(session.execute(_TIMESTAMPS, {"stay": here.stay_id}).scalars())

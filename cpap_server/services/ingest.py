@@ -1,4 +1,4 @@
-"""The upload use case: create, append, turnover or transfer, in one transaction under room locks."""
+"""The upload use case: create, append, turnover or transfer, in one transaction under locks."""
 from __future__ import annotations
 
 import hashlib
@@ -151,32 +151,46 @@ _INSERT_MEASUREMENT_WITH_IMAGE = text("""
 """)
 
 
-def ingest(session: Session, upload: Upload) -> IngestResult:
-    """Record an upload atomically; retries lost races, never deadlocks on opposite transfers."""
-    if upload.has_measurement and upload.apnea_count is None:
-        raise ValueError("a measurement needs an apnea count")
-    digest = hashlib.sha256(upload.image).digest() if upload.image else None
+def locked_transaction(session: Session, attempt, busy: Exception, gave_up: Exception):
+    """Run attempt(first_locks) in a transaction, again after a lost race, deadlock or stale read.
+
+    `busy` is raised when a room lock is not granted within lock_timeout, `gave_up` after
+    MAX_ATTEMPTS lost races; other errors (including domain ones) propagate untouched.
+    """
     first_locks: list[int] = []
     for _attempt in range(MAX_ATTEMPTS):
         try:
             with session.begin():
-                return _ingest_once(session, upload, digest, first_locks)
+                return attempt(first_locks)
         except _LockMore as more:
             first_locks = more.rooms
         except _Stale:
             pass
-        except _Duplicate:
-            return _replay(session, upload, digest)
         except IntegrityError as exc:
             if _constraint(exc) not in RETRYABLE_CONSTRAINTS:
                 raise
         except DBAPIError as exc:
             state = _sqlstate(exc)
             if state == "55P03":
-                raise Unavailable(f"Room {upload.room_number} is busy; retry shortly") from exc
+                raise busy from exc
             if state not in ("40P01", "40001"):
                 raise
-    raise Conflict(f"Room {upload.room_number} changed too often to record the upload; retry")
+    raise gave_up
+
+
+def ingest(session: Session, upload: Upload) -> IngestResult:
+    """Record an upload atomically; retries lost races, never deadlocks on opposite transfers."""
+    if upload.has_measurement and upload.apnea_count is None:
+        raise ValueError("a measurement needs an apnea count")
+    digest = hashlib.sha256(upload.image).digest() if upload.image else None
+    room = upload.room_number
+    try:
+        return locked_transaction(
+            session, lambda locks: _ingest_once(session, upload, digest, locks),
+            busy=Unavailable(f"Room {room} is busy; retry shortly"),
+            gave_up=Conflict(f"Room {room} changed too often to record the upload; retry"))
+    except _Duplicate:
+        return _replay(session, upload, digest)
 
 
 def _ingest_once(session: Session, upload: Upload, digest: bytes | None,

@@ -20,13 +20,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .. import validation
 from ..validation import FieldError
-from .ingest import (MAX_ATTEMPTS, RETRYABLE_CONSTRAINTS, _constraint, _end_stay, _FIND_PATIENT,
-                     _lock_rooms, _locate_patient, _LockMore, _ROOM_STAYS, _sqlstate, _Stale)
+from .ingest import (_FIND_PATIENT, _ROOM_STAYS, _constraint, _end_stay, _lock_rooms,
+                     _locate_patient, locked_transaction)
 
 #: Fixed forever: the keys of already imported measurements are derived from it.
 NAMESPACE = uuid.UUID("0b6f2a9e-3c51-5d8e-9a47-6f1c2d8e4b30")
@@ -278,27 +278,15 @@ def import_file(session: Session, path: Path, zone: ZoneInfo | None = None,
 
 def import_room(session: Session, room: LegacyRoom, dry_run: bool = False) -> RoomResult:
     """Import one room in one transaction under its lock; a dry run only reads."""
-    first_locks: list[int] = []
-    for _attempt in range(MAX_ATTEMPTS):
-        try:
-            with session.begin():
-                if dry_run:
-                    session.execute(text("SET TRANSACTION READ ONLY"))
-                return _import_once(session, room, first_locks, dry_run)
-        except _LockMore as more:
-            first_locks = more.rooms
-        except _Stale:
-            pass
-        except IntegrityError as exc:
-            if _constraint(exc) not in RETRYABLE_CONSTRAINTS:
-                raise
-        except DBAPIError as exc:
-            state = _sqlstate(exc)
-            if state == "55P03":
-                raise RoomBusy("the room stayed locked by other writers; import again") from exc
-            if state not in ("40P01", "40001"):
-                raise
-    raise RoomBusy("the room changed too often during the import; import again")
+    def attempt(first_locks: list[int]) -> RoomResult:
+        if dry_run:
+            session.execute(text("SET TRANSACTION READ ONLY"))
+        return _import_once(session, room, first_locks, dry_run)
+
+    return locked_transaction(
+        session, attempt,
+        busy=RoomBusy("the room stayed locked by other writers; import again"),
+        gave_up=RoomBusy("the room changed too often during the import; import again"))
 
 
 def _import_once(session: Session, room: LegacyRoom, first_locks: list[int],

@@ -97,7 +97,7 @@ class IngestResultSchema(Schema):
 
 
 class BatchSchema(BodySchema):
-    """POST /api/v1/measurements/batch: items are checked one by one, so one bad item fails alone."""
+    """POST /api/v1/measurements/batch: items are checked one by one; a bad item fails alone."""
 
     items = fields.List(fields.Raw(), required=True, validate=validate.Length(
         min=1, max=MAX_BATCH_ITEMS, error=f"must hold 1 to {MAX_BATCH_ITEMS} items"),
