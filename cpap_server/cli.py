@@ -94,6 +94,23 @@ def current() -> None:
     click.echo(f"{rev or 'empty'} (head: {head}){'' if rev == head else ' - upgrade needed'}")
 
 
+@db.command(context_settings={"ignore_unknown_options": True})
+@click.argument("psql_args", nargs=-1, type=click.UNPROCESSED)
+def psql(psql_args: tuple[str, ...]) -> None:
+    """Open psql on the database (the embedded server's own psql when none is installed)."""
+    import os
+    import shutil
+
+    from sqlalchemy.engine import make_url
+
+    from .embedded import bundled_binary
+
+    url, _ = database_url()
+    plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    program = shutil.which("psql") or str(bundled_binary("psql"))
+    os.execvp(program, [program, plain, *psql_args])
+
+
 main.add_command(token)
 
 from .commands.import_legacy import import_legacy  # noqa: E402

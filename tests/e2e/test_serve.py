@@ -127,5 +127,9 @@ def test_db_commands_migrate_an_external_database(new_database):
     upgraded = run("upgrade")
     assert upgraded.returncode == 0, upgraded.stderr
     assert "upgrade needed" not in run("current").stdout
+    tables = run("psql", "-At", "-c", r"\dt")
+    assert tables.returncode == 0, tables.stderr
+    names = {line.split("|")[1] for line in tables.stdout.splitlines()}
+    assert {"rooms", "patients", "stays", "measurements", "flow_images"} <= names
     down = run("downgrade", "base")
     assert down.returncode == 0 and "database at None" in down.stdout
