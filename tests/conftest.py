@@ -1,4 +1,4 @@
-"""Fixtures: one real PostgreSQL per test session (embedded, or TEST_DATABASE_URL), migrated by Alembic."""
+"""Fixtures: one real PostgreSQL per session (embedded, or TEST_DATABASE_URL), built by Alembic."""
 from __future__ import annotations
 
 import os

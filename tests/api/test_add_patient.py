@@ -1,4 +1,4 @@
-"""POST /add_patient over HTTP: the original bedside client's requests get the original's replies."""
+"""POST /add_patient over HTTP: the original bedside client's requests get the original replies."""
 import json
 
 import pytest

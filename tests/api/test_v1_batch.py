@@ -11,10 +11,9 @@ def item(mrn=1, room=1, pressure=10, **extra):
 
 def test_good_items_are_stored_even_next_to_bad_ones(client, sql):
     key = str(uuid.uuid4())
-    items = [item(pressure=5), item(pressure=99), "not an object", item(mrn="7"),
-             item(pressure=6, client_uuid=key, flow_image=b64(png())), item(pressure=6,
-                                                                          client_uuid=key,
-                                                                          flow_image=b64(png()))]
+    retried = item(pressure=6, client_uuid=key, flow_image=b64(png()))
+    items = [item(pressure=5), item(pressure=99), "not an object", item(mrn="7"), retried,
+             dict(retried)]
     response = client.post("/api/v1/measurements/batch", json={"items": items})
     assert response.status_code == 200
     results = response.get_json()["results"]
@@ -53,3 +52,11 @@ def test_a_thousand_items_over_many_rooms_are_all_stored_in_order(client, sql):
     assert len(per_room) == 50
     for room, pressures in per_room:
         assert pressures == [4 + i % 20 for i in range(1000) if i % 50 + 1 == room]
+
+
+def test_a_null_item_fails_alone(client, sql):
+    response = client.post("/api/v1/measurements/batch", json={"items": [None, item()]})
+    assert response.status_code == 200
+    first, second = response.get_json()["results"]
+    assert first == {"index": 0, "status": "error", "errors": {"item": ["must be a JSON object"]}}
+    assert second["status"] == "created"

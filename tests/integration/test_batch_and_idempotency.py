@@ -125,6 +125,6 @@ def test_batch_idempotency_marks_stored_repeated_and_reused_keys(session, sql):
 
 
 def test_a_batch_renames_with_the_last_name_given(session, sql):
-    ingest_batch(session, list(enumerate([m(1, 1, name="A"), m(1, 1, name="B"),
-                                           m(1, 2, name="C"), m(1, 2)])))
+    uploads = [m(1, 1, name="A"), m(1, 1, name="B"), m(1, 2, name="C"), m(1, 2)]
+    ingest_batch(session, list(enumerate(uploads)))
     assert sql("SELECT name FROM patients") == [("C",)]

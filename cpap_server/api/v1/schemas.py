@@ -99,7 +99,7 @@ class IngestResultSchema(Schema):
 class BatchSchema(BodySchema):
     """POST /api/v1/measurements/batch: items are checked one by one; a bad item fails alone."""
 
-    items = fields.List(fields.Raw(), required=True, validate=validate.Length(
+    items = fields.List(fields.Raw(allow_none=True), required=True, validate=validate.Length(
         min=1, max=MAX_BATCH_ITEMS, error=f"must hold 1 to {MAX_BATCH_ITEMS} items"),
         metadata={"description": f"Up to {MAX_BATCH_ITEMS} uploads shaped like "
                                  "POST /api/v1/measurements"})
