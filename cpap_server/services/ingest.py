@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import Integer
 
 from ..errors import Conflict, Unavailable
+from . import fast_append
 
 MAX_ATTEMPTS = 8
 #: Unique indexes whose violation means "another upload won a race": start over and decide again.
@@ -196,6 +197,13 @@ def ingest(session: Session, upload: Upload) -> IngestResult:
 def _ingest_once(session: Session, upload: Upload, digest: bytes | None,
                  first_locks: list[int]) -> IngestResult:
     room = upload.room_number
+    if not first_locks:
+        stay_id, measurement_id = fast_append.append(session, upload, digest)
+        if stay_id is not None:
+            if upload.has_measurement and measurement_id is None:
+                raise _Duplicate()
+            return IngestResult("appended" if upload.has_measurement else "updated", False,
+                                stay_id, measurement_id)
     locked = _lock_rooms(session, sorted({room, *first_locks}))
     here = locked[room]
     if here["mrn"] == upload.mrn:
