@@ -9,6 +9,7 @@ from ... import validation as rules
 from ...services.history import DEFAULT_LIMIT, MAX_LIMIT, Window
 from ...services.batch import MAX_ITEMS as MAX_BATCH_ITEMS
 from ...services.ingest import Upload
+from .fastdump import FastDumpSchema
 from .fields import CursorField, RuleString, StrictInteger, StrictNumber, UtcDateTime
 
 
@@ -87,7 +88,7 @@ class MeasurementUploadSchema(BodySchema):
                       client_uuid=data["client_uuid"])
 
 
-class IngestResultSchema(Schema):
+class IngestResultSchema(FastDumpSchema):
     """What an upload did."""
 
     id = fields.Integer(attribute="measurement_id", metadata={"description": "Measurement id"})
@@ -127,7 +128,7 @@ class BatchResultSchema(Schema):
     results = fields.List(fields.Nested(BatchItemResultSchema), required=True)
 
 
-class MeasurementSchema(Schema):
+class MeasurementSchema(FastDumpSchema):
     """One recording session."""
 
     id = fields.Integer()
@@ -152,7 +153,7 @@ class MeasurementSchema(Schema):
         return g.flow_image_url.format(measurement.id)
 
 
-class MeasurementPageSchema(Schema):
+class MeasurementPageSchema(FastDumpSchema):
     """A page of measurements, newest first."""
 
     items = fields.List(fields.Nested(MeasurementSchema))
@@ -164,13 +165,13 @@ class MeasurementPageSchema(Schema):
         return page.next.encode() if page.next else None
 
 
-class TimestampsSchema(Schema):
+class TimestampsSchema(FastDumpSchema):
     """The station's picker: recording times, newest first."""
 
     timestamps = fields.List(UtcDateTime())
 
 
-class OccupantSchema(Schema):
+class OccupantSchema(FastDumpSchema):
     """The patient of a room's active stay."""
 
     mrn = fields.Integer()
@@ -179,7 +180,7 @@ class OccupantSchema(Schema):
     stay_started_at = UtcDateTime()
 
 
-class CommandSchema(Schema):
+class CommandSchema(FastDumpSchema):
     """A commanded pressure."""
 
     cpap_pressure = fields.Integer()
@@ -199,7 +200,7 @@ class PressureCommandInSchema(BodySchema):
                                   metadata={"description": "cmH2O, 4..25", "example": 12})
 
 
-class RoomSchema(Schema):
+class RoomSchema(FastDumpSchema):
     """A room as the monitoring station shows it."""
 
     room_number = fields.Integer()
@@ -208,13 +209,13 @@ class RoomSchema(Schema):
     commanded_cpap_pressure = fields.Nested(CommandSchema, allow_none=True)
 
 
-class RoomListSchema(Schema):
+class RoomListSchema(FastDumpSchema):
     """Every room, in room order."""
 
     rooms = fields.List(fields.Nested(RoomSchema))
 
 
-class StaySchema(Schema):
+class StaySchema(FastDumpSchema):
     """One stay of a patient."""
 
     id = fields.Integer()
@@ -224,7 +225,7 @@ class StaySchema(Schema):
     measurement_count = fields.Integer()
 
 
-class PatientSchema(Schema):
+class PatientSchema(FastDumpSchema):
     """A patient and every stay, newest first."""
 
     mrn = fields.Integer()
