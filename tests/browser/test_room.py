@@ -1,6 +1,8 @@
 """The room page in headless Chromium: identity, charts, images, picker, command, history."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from . import NO_PLAYWRIGHT
@@ -22,7 +24,9 @@ def room_301(open_server, engine, sql):
 
 
 def natural_width(page, selector: str) -> int:
-    page.wait_for_function(f"document.querySelector('{selector}').complete")
+    # Wait for the image now in src to have loaded (complete alone is true between two srcs).
+    page.wait_for_function(
+        f"(img => img.complete && img.naturalWidth > 0)(document.querySelector('{selector}'))")
     return page.locator(selector).evaluate("img => img.naturalWidth")
 
 
@@ -72,7 +76,7 @@ def test_picking_an_older_timestamp_shows_its_image_next_to_the_latest(
     assert natural_width(page, "#chosen-image") == 560
     expect(page.locator("#latest-image")).to_have_attribute(
         "src", f"/api/v1/measurements/{room_301[-1]}/flow-image")
-    assert page.url.endswith(f"?at={second}")
+    expect(page).to_have_url(re.compile(rf"\?at={second}$"))
     link = page.locator("#chosen-download")
     assert link.get_attribute("download").startswith("room-301-mrn-7001-")
     assert link.get_attribute("download").endswith(".png")
