@@ -1,9 +1,11 @@
 """The declarative base (with a constraint naming convention) and the Flask-SQLAlchemy handle."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 
 #: Stable constraint names, so Alembic migrations can refer to them and drift stays visible.
 NAMING_CONVENTION = {
@@ -38,3 +40,13 @@ def engine_options(lock_timeout_ms: int, pool_size: int) -> dict:
                        " -c idle_in_transaction_session_timeout=60000",
         },
     }
+
+
+@contextmanager
+def reading(session: Session):
+    """A read-only unit of work in autocommit: each statement is its own snapshot, as it would be
+    in a READ COMMITTED transaction, minus the BEGIN and COMMIT round trips (two of three for a
+    one-statement read). psycopg's autocommit is a client-side flag, reset when pooled again."""
+    with session.begin():
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        yield session

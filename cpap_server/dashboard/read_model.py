@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from ..db import reading
 from ..validation import INT4_MAX, INT8_MAX
 
 #: A stay page charts and lists at most this many recordings (the newest ones).
@@ -85,7 +86,7 @@ _PATIENT_STAYS = text("""
 
 def stay_totals(session: Session) -> dict[int, dict]:
     """Per room with an active stay: its stay id, recording count and total apneas."""
-    with session.begin():
+    with reading(session):
         rows = session.execute(_STAY_TOTALS).mappings().all()
     return {row["room_number"]: {"stay_id": row["stay_id"],
                                  "measurement_count": row["measurement_count"],
@@ -96,7 +97,7 @@ def room(session: Session, room_number: int) -> StayView | None:
     """The room with its current stay and patient (stay fields None when empty); None if unknown."""
     if not 0 < room_number <= INT4_MAX:
         return None
-    with session.begin():
+    with reading(session):
         row = session.execute(_ROOM, {"room": room_number}).mappings().one_or_none()
     return StayView(**row) if row else None
 
@@ -105,14 +106,14 @@ def stay(session: Session, stay_id: int) -> StayView | None:
     """Any stay, current or ended, with its patient; None if unknown."""
     if not 0 < stay_id <= INT8_MAX:
         return None
-    with session.begin():
+    with reading(session):
         row = session.execute(_STAY, {"stay": stay_id}).mappings().one_or_none()
     return StayView(**row) if row else None
 
 
 def recordings(session: Session, stay_id: int, limit: int = MAX_RECORDINGS) -> list[Recording]:
     """The stay's newest `limit` recordings, oldest first."""
-    with session.begin():
+    with reading(session):
         rows = session.execute(_RECORDINGS, {"stay": stay_id, "limit": limit}).all()
     return [Recording(*row) for row in reversed(rows)]
 
@@ -121,7 +122,7 @@ def patient_stays(session: Session, mrn: int) -> tuple[dict, list[dict]] | None:
     """(patient {mrn, name}, stays newest first with counts); None if the MRN is unknown."""
     if not 0 < mrn <= INT8_MAX:
         return None
-    with session.begin():
+    with reading(session):
         rows = session.execute(_PATIENT_STAYS, {"mrn": mrn}).mappings().all()
     if not rows:
         return None

@@ -8,6 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from ..db import reading
 from ..errors import InvalidInput, NotFound, Unavailable
 from ..models import PRESSURE_MAX, PRESSURE_MIN
 from ..validation import INT4_MAX
@@ -58,7 +59,7 @@ def command_pressure(session: Session, room: int, pressure: int, by: str | None 
 def commanded_pressure(session: Session, room: int) -> Command | None:
     """The room's commanded pressure, None when nothing was commanded; NotFound for no such room."""
     _check_room_number(room)
-    with session.begin():
+    with reading(session):
         row = session.execute(_READ, {"room": room}).one_or_none()
     if row is None:
         raise NotFound(f"Room {room} not found")

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import Select, literal, select, text, true, tuple_
 from sqlalchemy.orm import Session
 
+from ..db import reading
 from ..errors import NotFound
 from ..models import FlowImage, Measurement, Stay
 from ..validation import INT4_MAX, INT8_MAX
@@ -154,7 +155,7 @@ def _current_stay(session: Session, room: int):
 
 def room_measurements(session: Session, room: int, window: Window) -> Page:
     """A page of the room's current stay, newest first; empty when nobody is in the room."""
-    with session.begin():
+    with reading(session):
         here = _current_stay(session, room)
         if here.stay_id is None:
             return Page([], None)
@@ -164,7 +165,7 @@ def room_measurements(session: Session, room: int, window: Window) -> Page:
 
 def patient_measurements(session: Session, mrn: int, window: Window) -> Page:
     """A page across every stay of the patient, newest first (history survives turnover)."""
-    with session.begin():
+    with reading(session):
         patient = _patient(session, mrn)
         rows = session.execute(patient_page_query(patient.id, window)).all()
     return _page(rows, patient.mrn, window.limit)
@@ -172,7 +173,7 @@ def patient_measurements(session: Session, mrn: int, window: Window) -> Page:
 
 def room_timestamps(session: Session, room: int) -> list[datetime]:
     """When each measurement of the room's current stay was recorded, newest first."""
-    with session.begin():
+    with reading(session):
         here = _current_stay(session, room)
         if here.stay_id is None:
             return []
@@ -181,7 +182,7 @@ def room_timestamps(session: Session, room: int) -> list[datetime]:
 
 def patient_record(session: Session, mrn: int) -> PatientRecord:
     """The patient with every stay and its measurement count, newest stay first."""
-    with session.begin():
+    with reading(session):
         patient = _patient(session, mrn)
         stays = [StayView(*row) for row in session.execute(_STAYS, {"patient": patient.id})]
     return PatientRecord(patient.mrn, patient.name, stays)
@@ -191,7 +192,7 @@ def get_measurement(session: Session, measurement_id: int) -> MeasurementView:
     """One measurement by id."""
     row = None
     if 0 < measurement_id <= INT8_MAX:
-        with session.begin():
+        with reading(session):
             row = session.execute(_MEASUREMENT, {"id": measurement_id}).one_or_none()
     if row is None:
         raise NotFound(f"Measurement {measurement_id} not found")
@@ -203,7 +204,7 @@ def flow_image(session: Session, measurement_id: int, etags: list[str] | None = 
     """The measurement's flow image; data is None when one of `etags` (or any, `*`) matches."""
     row = None
     if 0 < measurement_id <= INT8_MAX:
-        with session.begin():
+        with reading(session):
             row = session.execute(_IMAGE, {"id": measurement_id, "etags": list(etags or ()),
                                            "any_etag": any_etag}).one_or_none()
     if row is None:

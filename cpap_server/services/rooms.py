@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from ..db import reading
 from ..errors import NotFound
 from ..validation import INT4_MAX
 from .commands import Command
@@ -90,7 +91,7 @@ _OCCUPIED = text("""
 
 def list_rooms(session: Session) -> list[RoomView]:
     """Every known room in room order, in one query."""
-    with session.begin():
+    with reading(session):
         rows = session.execute(ALL_ROOMS).all()
     return [_room_view(row) for row in rows]
 
@@ -99,7 +100,7 @@ def get_room(session: Session, room: int) -> RoomView:
     """One room; NotFound when no client ever used it."""
     row = None
     if 0 < room <= INT4_MAX:
-        with session.begin():
+        with reading(session):
             row = session.execute(_ONE_ROOM, {"room": room}).one_or_none()
     if row is None:
         raise NotFound(f"Room {room} not found")
@@ -108,7 +109,7 @@ def get_room(session: Session, room: int) -> RoomView:
 
 def occupied_rooms(session: Session) -> list[OccupiedRoom]:
     """Rooms with an active stay and all of that stay's recordings, in one query."""
-    with session.begin():
+    with reading(session):
         rows = session.execute(_OCCUPIED).all()
     rooms: list[OccupiedRoom] = []
     for row in rows:
