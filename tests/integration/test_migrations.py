@@ -44,3 +44,9 @@ def test_partial_unique_indexes_exist(sql):
     defs = {name: d for name, d in rows}
     assert "WHERE (ended_at IS NULL)" in defs["uq_stays_active_room"]
     assert "UNIQUE" in defs["uq_stays_active_patient"]
+
+
+def test_flow_image_bytes_are_stored_without_a_compression_attempt(sql):
+    storage = sql("SELECT attstorage FROM pg_attribute WHERE attrelid = 'flow_images'::regclass "
+                  "AND attname = 'data'")
+    assert storage == [("e",)]
