@@ -122,13 +122,15 @@ def occupied_rooms(session: Session) -> list[OccupiedRoom]:
 
 
 def _room_view(row) -> RoomView:
+    # Unpacked by position: a Row's lookup by name cost more than the views built from it.
+    (room, commanded, commanded_at, stay_id, started_at, mrn, name, m_id, recorded_at,
+     pressure, rate, apnea, has_image) = row
     patient = latest = command = None
-    if row.stay_id is not None:
-        patient = Occupant(row.mrn, row.name, row.stay_id, row.started_at)
-    if row.m_id is not None:
-        latest = MeasurementView(row.m_id, row.room_number, row.mrn, row.stay_id, row.recorded_at,
-                                 row.cpap_pressure, row.breath_rate, row.apnea_count,
-                                 row.has_image)
-    if row.commanded_cpap_pressure is not None:
-        command = Command(row.room_number, row.commanded_cpap_pressure, row.commanded_at)
-    return RoomView(row.room_number, patient, latest, command)
+    if stay_id is not None:
+        patient = Occupant(mrn, name, stay_id, started_at)
+    if m_id is not None:
+        latest = MeasurementView(m_id, room, mrn, stay_id, recorded_at, pressure, rate, apnea,
+                                 has_image)
+    if commanded is not None:
+        command = Command(room, commanded, commanded_at)
+    return RoomView(room, patient, latest, command)
