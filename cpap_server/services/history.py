@@ -18,9 +18,22 @@ DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
 
 M = Measurement.__table__
 S = Stay.__table__
-_HAS_IMAGE = select(FlowImage.measurement_id).where(FlowImage.measurement_id == M.c.id).exists()
 _COLUMNS = (M.c.id, M.c.room_number, M.c.stay_id, M.c.recorded_at, M.c.cpap_pressure,
-            M.c.breath_rate, M.c.apnea_count, _HAS_IMAGE.label("has_image"))
+            M.c.breath_rate, M.c.apnea_count)
+
+
+def _with_has_image(page: Select) -> Select:
+    """has_image probed per row of the page (a LATERAL with the row's id), after the LIMIT.
+
+    As an EXISTS in the select list the planner may hash all of flow_images instead - a scan
+    that grows with every image ever stored; a LATERAL that uses the row's id cannot be hashed.
+    """
+    sub = page.subquery("page")
+    image = (select(FlowImage.measurement_id).where(FlowImage.measurement_id == sub.c.id)
+             .limit(1).lateral("image"))
+    return (select(*sub.c, image.c.measurement_id.is_not(None).label("has_image"))
+            .outerjoin(image, true())
+            .order_by(sub.c.recorded_at.desc(), sub.c.id.desc()))
 
 
 @dataclass(frozen=True)
@@ -214,8 +227,9 @@ def flow_image(session: Session, measurement_id: int, etags: list[str] | None = 
 
 def stay_page_query(stay_id: int, window: Window) -> Select:
     """One stay's page: an index range scan on (stay_id, recorded_at, id), read backwards."""
-    return (select(*_COLUMNS).where(M.c.stay_id == stay_id, *_filters(window))
-            .order_by(M.c.recorded_at.desc(), M.c.id.desc()).limit(window.limit + 1))
+    return _with_has_image(select(*_COLUMNS).where(M.c.stay_id == stay_id, *_filters(window))
+                           .order_by(M.c.recorded_at.desc(), M.c.id.desc())
+                           .limit(window.limit + 1))
 
 
 def patient_page_query(patient_id: int, window: Window) -> Select:
@@ -223,10 +237,10 @@ def patient_page_query(patient_id: int, window: Window) -> Select:
     per_stay = (select(*_COLUMNS).where(M.c.stay_id == S.c.id, *_filters(window))
                 .order_by(M.c.recorded_at.desc(), M.c.id.desc()).limit(window.limit + 1)
                 .lateral("m"))
-    return (select(*per_stay.c).select_from(S).join(per_stay, true())
-            .where(S.c.patient_id == patient_id)
-            .order_by(per_stay.c.recorded_at.desc(), per_stay.c.id.desc())
-            .limit(window.limit + 1))
+    return _with_has_image(select(*per_stay.c).select_from(S).join(per_stay, true())
+                           .where(S.c.patient_id == patient_id)
+                           .order_by(per_stay.c.recorded_at.desc(), per_stay.c.id.desc())
+                           .limit(window.limit + 1))
 
 
 def _filters(window: Window) -> list:
@@ -251,7 +265,8 @@ def _patient(session: Session, mrn: int):
 
 
 def _page(rows, mrn: int, limit: int) -> Page:
-    items = [MeasurementView(r.id, r.room_number, mrn, r.stay_id, r.recorded_at, r.cpap_pressure,
-                             r.breath_rate, r.apnea_count, r.has_image) for r in rows[:limit]]
+    # Unpacked by position: a Row's attribute lookup costs more than building the view.
+    items = [MeasurementView(i, room, mrn, stay, at, pressure, rate, apnea, image)
+             for i, room, stay, at, pressure, rate, apnea, image in rows[:limit]]
     more = len(rows) > limit
     return Page(items, Cursor(items[-1].recorded_at, items[-1].id) if more else None)

@@ -56,23 +56,26 @@ class OccupiedRoom:
 
 
 # One statement for any number of rooms: the latest measurement comes from a LATERAL
-# index scan (stay_id, recorded_at, id) backwards, LIMIT 1 per room.
+# index scan (stay_id, recorded_at, id) backwards, LIMIT 1 per room. has_image is a second
+# LATERAL probe by primary key: as an EXISTS the planner may hash all of flow_images instead.
 _ROOMS = """
     SELECT r.room_number, r.commanded_cpap_pressure, r.commanded_at,
            s.id AS stay_id, s.started_at, p.mrn, p.name,
            m.id AS m_id, m.recorded_at, m.cpap_pressure, m.breath_rate, m.apnea_count,
-           m.has_image
+           f.measurement_id IS NOT NULL AS has_image
     FROM rooms r
     LEFT JOIN stays s ON s.room_number = r.room_number AND s.ended_at IS NULL
     LEFT JOIN patients p ON p.id = s.patient_id
     LEFT JOIN LATERAL (
-        SELECT m.id, m.recorded_at, m.cpap_pressure, m.breath_rate, m.apnea_count,
-               EXISTS (SELECT FROM flow_images f WHERE f.measurement_id = m.id) AS has_image
+        SELECT m.id, m.recorded_at, m.cpap_pressure, m.breath_rate, m.apnea_count
         FROM measurements m
         WHERE m.stay_id = s.id
         ORDER BY m.recorded_at DESC, m.id DESC
         LIMIT 1
     ) m ON true
+    LEFT JOIN LATERAL (
+        SELECT f.measurement_id FROM flow_images f WHERE f.measurement_id = m.id LIMIT 1
+    ) f ON true
 """
 ALL_ROOMS = text(_ROOMS + " ORDER BY r.room_number")
 _ONE_ROOM = text(_ROOMS + " WHERE r.room_number = :room")
