@@ -1,1 +1,1 @@
-"""Benchmark harness for cpap_server (issue 7): legacy-design baseline, framework ceiling, load generators."""
+"""Benchmark harness for cpap_server (`make bench`, docs/performance.md): ratios, not absolutes."""

@@ -1,15 +1,25 @@
-"""Framework ceiling: the two hot routes with no database, to bound what cpap_server can reach.
+"""Framework ceiling: the hot routes with no database, to bound what cpap_server can reach.
 
-Run: cd /work/main && .venv/bin/gunicorn -w 2 -k gthread --threads 4 -b 127.0.0.1:5099 bench.ceiling_app:app
+Run: .venv/bin/gunicorn -w 2 -k gthread --threads 4 -b 127.0.0.1:5099 bench.ceiling_app:app
 """
+from datetime import datetime, timedelta, timezone
+
 from flask import Flask, jsonify, request
 
 app = Flask(__name__)
 
+_T0 = datetime(2026, 12, 4, 15, 30, tzinfo=timezone.utc)
+#: A 100-item page shaped like GET /api/v1/rooms/<room>/measurements (built once, no DB).
+_PAGE = [{"id": 1_000_000 - i, "room_number": 0, "patient_mrn": 1, "stay_id": 1,
+          "recorded_at": (_T0 - timedelta(seconds=10 * i)).isoformat(), "cpap_pressure": 12,
+          "breath_rate": 14.53, "apnea_count": 1,
+          "flow_image_url": f"/api/v1/measurements/{1_000_000 - i}/flow-image"}
+         for i in range(100)]
+
 
 @app.route("/add_patient", methods=["POST"])
 def add_patient():
-    """Parse the ~33 kB JSON upload (the real per-request cost kept) and answer like the original."""
+    """Parse the ~33 kB JSON upload (the real per-request cost) and answer like the original."""
     in_data = request.get_json()
     if not isinstance(in_data, dict):
         return jsonify("Input is not a dictionary"), 400
@@ -20,3 +30,10 @@ def add_patient():
 def cpap_query(room):
     """Constant commanded pressure, as the bedside client polls it."""
     return jsonify(12)
+
+
+@app.route("/api/v1/rooms/<int:room>/measurements", methods=["GET"])
+def room_measurements(room):
+    """The same page size and shape as the real route, serialized per request."""
+    items = [dict(item, room_number=room) for item in _PAGE]
+    return jsonify({"items": items, "next": "MjAyNi0xMi0wNFQxNTozMDowMHwx"})

@@ -1,4 +1,4 @@
-"""Deterministic ~30 kB JPEG flow-curve image, like the bedside client uploads (bench-only Pillow)."""
+"""Deterministic ~25 kB JPEG flow-curve image, like the bedside client uploads (needs Pillow)."""
 import base64
 import functools
 import io

@@ -28,7 +28,7 @@ def build_request(method, path, host, body=None, content_type="application/json"
 
 
 class AddPatientRequests:
-    """Callable (conn, i) -> POST /add_patient bytes; rooms 1..rooms, MRN room*1000+1 (one patient per room)."""
+    """Callable (conn, i) -> POST /add_patient bytes over rooms 1..rooms, MRN room*1000+1."""
 
     def __init__(self, host, rooms=200, image_b64=None):
         if image_b64 is None:
@@ -38,7 +38,8 @@ class AddPatientRequests:
         # Pre-render every room's request once: per-request work stays a list index,
         # so the generator spends its CPU on sockets, not on re-encoding 33 kB bodies.
         self.reqs = [build_request("POST", "/add_patient", host, (
-            f'{{"patient_mrn": {r * 1000 + 1}, "room_number": {r}, "patient_name": "", '
+            f'{{"patient_mrn": {r * 1000 + 1}, "room_number": {r}, '
+            f'"patient_name": "Bench Patient", '
             f'"CPAP_pressure": "12", "breath_rate": "14.53", "apnea_count": "1", '
             f'"flow_image": "{image_b64}"}}').encode("ascii")) for r in range(1, rooms + 1)]
 
@@ -54,6 +55,18 @@ class QueryRequests:
     def __init__(self, host, rooms=200):
         self.rooms = rooms
         self.reqs = [build_request("GET", f"/CPAP_query/{r}", host) for r in range(1, rooms + 1)]
+
+    def __call__(self, conn, i):
+        return self.reqs[(conn * 37 + i * 101) % self.rooms]
+
+
+class TemplateRequests:
+    """Callable (conn, i) -> METHOD path bytes, {room} in path spread over rooms 1..rooms."""
+
+    def __init__(self, host, method, path, rooms=1, body=None):
+        self.rooms = rooms
+        self.reqs = [build_request(method, path.replace("{room}", str(r)), host, body)
+                     for r in range(1, rooms + 1)]
 
     def __call__(self, conn, i):
         return self.reqs[(conn * 37 + i * 101) % self.rooms]

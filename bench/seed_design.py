@@ -1,4 +1,4 @@
-"""Re-implementation of the original article's JSON-array /add_patient design (SQLite), for baseline timing.
+"""The original article's JSON-array /add_patient design (SQLite), re-implemented as a baseline.
 
 Written from reference/seed-article-add-patient.txt and LEGACY-CONTRACT.md, keeping the
 original's flaws on purpose: whole-history read-modify-write on every append, a separate
@@ -147,7 +147,7 @@ def update_patient(room_number, in_data, date):
 
 
 def add_patient(in_data):
-    """The original driver: validate, check existence, create or update; returns (answer, status)."""
+    """The original driver: validate, check existence, create or update; (answer, status)."""
     validation = validate_input_data_generic(in_data, EXPECTED_KEYS, EXPECTED_TYPES)
     if validation is not True:
         return validation, 400
@@ -215,7 +215,8 @@ def measure_appends(history_sizes=(0, 1000, 10000), n=None, image_b64=None, reps
     results = []
     with tempfile.TemporaryDirectory(dir=db_dir) as tmp:
         for size in history_sizes:
-            count = n.get(size, _default_n(size)) if isinstance(n, dict) else (n or _default_n(size))
+            count = (n.get(size, _default_n(size)) if isinstance(n, dict)
+                     else (n or _default_n(size)))
             runs = []
             for rep in range(reps):
                 path = os.path.join(tmp, f"seed_{size}_{rep}.sqlite")

@@ -43,12 +43,15 @@ def parse_wrk_output(out):
     return res
 
 
-def run_wrk(url, script=None, connections=16, duration=10, threads=2, script_args=(), timeout=None):
+def run_wrk(url, script=None, connections=16, duration=10, threads=2, script_args=(), timeout=None,
+            request_timeout=10):
     """Run `wrk --latency` against url (optionally with a Lua script) and return the parsed dict."""
     wrk = shutil.which("wrk")
     if wrk is None:
         raise FileNotFoundError("wrk not installed (apt-get install -y wrk); use bench.loadgen")
-    cmd = [wrk, f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency"]
+    # wrk's default 2 s request timeout would count slow batch uploads as errors.
+    cmd = [wrk, f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency",
+           f"--timeout={request_timeout}s"]
     if script:
         cmd += ["-s", script]
     cmd.append(url)
@@ -62,7 +65,7 @@ def run_wrk(url, script=None, connections=16, duration=10, threads=2, script_arg
 
 
 def run_wrk_add_patient(url, connections=16, duration=10, threads=2, rooms=200, image_b64=None):
-    """wrk_post.lua uploads over `rooms` rooms; writes the base64 image to a temp file for the script."""
+    """wrk_post.lua uploads over `rooms` rooms; the base64 image goes to a temp file for it."""
     if image_b64 is None:
         from bench.images import flow_b64
         image_b64 = flow_b64()
@@ -85,7 +88,8 @@ def main():
     if args.get:
         res = run_wrk(args.url + args.get, None, args.connections, args.duration, args.threads)
     else:
-        res = run_wrk_add_patient(args.url, args.connections, args.duration, args.threads, args.rooms)
+        res = run_wrk_add_patient(args.url, args.connections, args.duration, args.threads,
+                                  args.rooms)
     print(json.dumps(res))
 
 

@@ -2,7 +2,8 @@
 -- Usage: wrk -t2 -c16 -d10s --latency -s bench/wrk_post.lua http://127.0.0.1:5099 -- IMAGE_B64_FILE [ROOMS]
 -- IMAGE_B64_FILE holds the base64 JPEG (bench.images.flow_b64(); run_wrk_add_patient writes it).
 -- Each request picks a random room in 1..ROOMS (default 200); MRN = room*1000+1 so every
--- room keeps one patient and the server appends rather than doing turnover.
+-- room keeps one patient and the server appends rather than doing turnover. The name is sent
+-- on every upload, as the bedside form keeps it, so the rename check runs each time.
 
 local threads, counter = {}, 1
 
@@ -23,7 +24,8 @@ function init(args)
   reqs = {}
   local headers = { ["Content-Type"] = "application/json" }
   for room = 1, rooms do
-    local body = string.format('{"patient_mrn": %d, "room_number": %d, "patient_name": "", '
+    local body = string.format('{"patient_mrn": %d, "room_number": %d, '
+      .. '"patient_name": "Bench Patient", '
       .. '"CPAP_pressure": "12", "breath_rate": "14.53", "apnea_count": "1", "flow_image": "%s"}',
       room * 1000 + 1, room, img)
     reqs[room] = wrk.format("POST", "/add_patient", headers, body)
