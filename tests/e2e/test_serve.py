@@ -38,6 +38,17 @@ def wait_healthy(url, proc, seconds=30):
     raise AssertionError("server did not answer /health in time")
 
 
+def add_patient(base, **values):
+    """POST /add_patient for MRN 5 in room 3 (other keys empty unless given); the JSON reply."""
+    body = {"patient_mrn": 5, "room_number": 3, "patient_name": "", "CPAP_pressure": "",
+            "breath_rate": "", "apnea_count": "", "flow_image": "", **values}
+    request = urllib.request.Request(base + "/add_patient", method="POST",
+                                     headers={"Content-Type": "application/json"},
+                                     data=json.dumps(body).encode())
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return json.loads(response.read())
+
+
 def start(env, port):
     return subprocess.Popen([CLI, "serve", "--port", str(port), "--workers", "2"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -74,13 +85,8 @@ def test_serve_on_the_embedded_database_keeps_data_across_restarts(embedded_env,
     try:
         status, body = wait_healthy(base, proc)
         assert status == 200 and json.loads(body)["database"] == "ok"
-        request = urllib.request.Request(
-            base + "/add_patient", method="POST", headers={"Content-Type": "application/json"},
-            data=json.dumps({"patient_mrn": 5, "room_number": 3, "patient_name": "Kept",
-                             "CPAP_pressure": "10", "breath_rate": "12", "apnea_count": "0",
-                             "flow_image": ""}).encode())
-        with urllib.request.urlopen(request, timeout=5) as response:
-            assert json.loads(response.read()) == "New patient created"
+        assert add_patient(base, patient_name="Kept", CPAP_pressure="10", breath_rate="12",
+                           apnea_count="0") == "New patient created"
     finally:
         output = stop(proc)
     assert proc.returncode == 0, output
@@ -93,15 +99,8 @@ def test_serve_on_the_embedded_database_keeps_data_across_restarts(embedded_env,
     proc = start(embedded_env, port)
     try:
         wait_healthy(base, proc)
-        request = urllib.request.Request(
-            base + "/add_patient", method="POST",
-            headers={"Content-Type": "application/json"},
-            data=json.dumps({"patient_mrn": 5, "room_number": 3, "patient_name": "",
-                             "CPAP_pressure": "", "breath_rate": "", "apnea_count": "",
-                             "flow_image": ""}).encode())
-        with urllib.request.urlopen(request, timeout=5) as response:
-            # The room and its patient survived the restart.
-            assert json.loads(response.read()) == "Patient successfully updated"
+        # The room and its patient survived the restart.
+        assert add_patient(base) == "Patient successfully updated"
     finally:
         output = stop(proc, signal.SIGTERM)  # what an orchestrator sends: graceful shutdown
     assert proc.returncode == 0, output
