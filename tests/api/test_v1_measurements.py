@@ -155,3 +155,12 @@ def test_no_image_is_a_404(client):
     assert response.get_json() == {"code": 404,
                                    "message": f"Measurement {created['id']} has no flow image"}
     assert client.get("/api/v1/measurements/424242/flow-image").status_code == 404
+
+
+def test_an_integer_too_large_for_a_double_is_a_named_422_not_a_500(client, sql):
+    raw = ('{"mrn": 1, "room_number": 1, "cpap_pressure": 10, "breath_rate": ' + "9" * 400
+           + ', "apnea_count": 0}')
+    response = client.post("/api/v1/measurements", data=raw, content_type="application/json")
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == {"breath_rate": ["must be a finite number"]}
+    assert sql("SELECT count(*) FROM measurements")[0][0] == 0

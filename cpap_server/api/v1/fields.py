@@ -60,7 +60,11 @@ class StrictNumber(fields.Float):
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.make_error("invalid")
-        return _checked(self.rule, float(value))
+        try:
+            number = float(value)
+        except OverflowError:  # an integer too large for a double: infinite for our purposes
+            raise ValidationError("must be a finite number") from None
+        return _checked(self.rule, number)
 
 
 class RuleString(fields.String):
