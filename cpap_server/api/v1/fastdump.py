@@ -44,6 +44,9 @@ def _compile(schema: Schema):
             expr = f"None if (v := {value}) is None else f{n}._serialize(v, {name!r}, o)"
         lines.append(f"        {key!r}: {expr},")
     lines.append("    }")
+    if getattr(schema, "OMIT_NONE", False):  # absent, not null, for keys that do not apply
+        lines[2] = "    out = {"
+        lines.append("    return {k: v for k, v in out.items() if v is not None}")
     exec("\n".join(lines), namespace)  # noqa: S102 - source built above from field names only
     return namespace["dump"]
 

@@ -12,7 +12,7 @@ from ...services.batch import ItemResult, ingest_batch
 from ...services.ingest import ingest
 from .core import Blueprint
 from .schemas import (BatchResultSchema, BatchSchema, IngestResultSchema, MeasurementSchema,
-                      MeasurementUploadSchema, NoQuerySchema)
+                      MeasurementUploadSchema, NoQuerySchema, quick_upload)
 
 blp = Blueprint("measurements", __name__, url_prefix="/api/v1",
                 description="Measurements: upload, read, flow image")
@@ -73,7 +73,7 @@ def _load_items(items: list) -> tuple[list, list[ItemResult]]:
         try:
             if not isinstance(item, dict):
                 raise ValidationError({"item": ["must be a JSON object"]})
-            valid.append((index, upload_schema.load(item)))
+            valid.append((index, quick_upload(item) or upload_schema.load(item)))
         except ValidationError as exc:
             invalid.append(ItemResult(index, "error", errors=exc.normalized_messages()))
     return valid, invalid

@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 from flask import g, url_for
-from marshmallow import (Schema, ValidationError, fields, post_dump, post_load, validate,
-                         validates_schema)
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from ... import validation as rules
 from ...services.history import DEFAULT_LIMIT, MAX_LIMIT, Window
@@ -88,6 +87,37 @@ class MeasurementUploadSchema(BodySchema):
                       client_uuid=data["client_uuid"])
 
 
+_QUICK_REQUIRED = frozenset({"mrn", "room_number", "cpap_pressure", "breath_rate", "apnea_count"})
+_QUICK_ALLOWED = _QUICK_REQUIRED | {"patient_name"}
+
+
+def quick_upload(item: dict) -> Upload | None:
+    """The common valid item (plain numbers, maybe a name) checked without marshmallow.
+
+    Batches of 1,000 spent half their CPU in the per-item schema load. This accepts only what
+    MeasurementUploadSchema accepts, through the same rules, and returns the same Upload (a
+    property test compares them); anything else (None) goes through the schema, so every error
+    message still comes from it.
+    """
+    keys = item.keys()
+    if not (_QUICK_REQUIRED <= keys <= _QUICK_ALLOWED):
+        return None
+    mrn, room, pressure, apnea = (item["mrn"], item["room_number"], item["cpap_pressure"],
+                                  item["apnea_count"])
+    rate, name = item["breath_rate"], item.get("patient_name")
+    if not (type(mrn) is type(room) is type(pressure) is type(apnea) is int
+            and type(rate) in (int, float) and (name is None or type(name) is str)):
+        return None
+    try:
+        return Upload(mrn=rules.mrn(mrn), room_number=rules.room_number(room),
+                      patient_name=rules.patient_name(name) if name else None,
+                      cpap_pressure=rules.cpap_pressure(pressure),
+                      breath_rate=rules.breath_rate(float(rate)),
+                      apnea_count=rules.apnea_count(apnea))
+    except (rules.FieldError, OverflowError):
+        return None
+
+
 class IngestResultSchema(FastDumpSchema):
     """What an upload did."""
 
@@ -106,7 +136,7 @@ class BatchSchema(BodySchema):
                                  "POST /api/v1/measurements"})
 
 
-class BatchItemResultSchema(Schema):
+class BatchItemResultSchema(FastDumpSchema):
     """One item's answer, in input order."""
 
     index = fields.Integer(required=True)
@@ -116,13 +146,11 @@ class BatchItemResultSchema(Schema):
                                                "duplicate"]})
     errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
 
-    @post_dump
-    def drop_absent(self, data, **kwargs):
-        """Absent, not null: keys that do not apply to the item's status are left out."""
-        return {key: value for key, value in data.items() if value is not None}
+    #: Absent, not null: keys that do not apply to the item's status are left out.
+    OMIT_NONE = True
 
 
-class BatchResultSchema(Schema):
+class BatchResultSchema(FastDumpSchema):
     """The batch answer."""
 
     results = fields.List(fields.Nested(BatchItemResultSchema), required=True)
