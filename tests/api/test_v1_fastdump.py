@@ -50,3 +50,15 @@ def test_the_room_list_really_takes_the_compiled_path(app):
     with app.test_request_context():
         schema.dump({"rooms": ROOMS})
     assert schema._compiled is not None and schema._compiled.__name__ == "dump"
+
+
+def test_batch_results_leave_out_the_keys_that_do_not_apply(app):
+    from cpap_server.services.batch import ItemResult
+
+    results = [ItemResult(0, "created", id=7, stay_id=3, outcome="appended"),
+               ItemResult(1, "error", errors={"mrn": ["must be an integer"]})]
+    with app.test_request_context():
+        dumped = schemas.BatchResultSchema().dump({"results": results})
+    assert dumped == {"results": [
+        {"index": 0, "status": "created", "id": 7, "outcome": "appended"},
+        {"index": 1, "status": "error", "errors": {"mrn": ["must be an integer"]}}]}
