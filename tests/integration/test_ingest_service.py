@@ -145,3 +145,32 @@ def test_a_failure_after_the_first_statement_of_a_creation_leaves_no_room(sessio
         ingest(session, data(11, 1))
     for table in ("rooms", "patients", "stays", "measurements"):
         assert sql(f"SELECT count(*) FROM {table}")[0][0] == 0, table
+
+
+def test_a_pooled_connection_used_for_an_autocommit_read_writes_transactionally_again(
+        database_url, sql):
+    # One pooled connection: the read's autocommit must not outlive it (atomic ingest again).
+    from cpap_server import create_app
+    from cpap_server.services.rooms import list_rooms
+
+    app = create_app({"DATABASE_URL": database_url, "CPAP_AUTH": False,
+                      "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 1, "max_overflow": 0}})
+    with app.app_context():
+        ingest(db.session, data(11, 1, name="Ann"))
+        list_rooms(db.session)
+        assert db.session.connection().connection.driver_connection.autocommit is False
+        db.session.rollback()
+
+        def boom(conn, cursor, statement, params, context, executemany):
+            if "INSERT INTO measurements" in statement:
+                raise RuntimeError("injected failure")
+        event.listen(db.engine, "before_cursor_execute", boom)
+        try:
+            with pytest.raises(RuntimeError, match="injected"):
+                ingest(db.session, data(22, 1, name="Bob"))
+        finally:
+            event.remove(db.engine, "before_cursor_execute", boom)
+        db.engine.dispose()
+    assert sql("SELECT p.mrn, s.ended_at IS NULL FROM stays s JOIN patients p "
+               "ON p.id = s.patient_id") == [(11, True)]
+    assert sql("SELECT count(*) FROM patients")[0][0] == 1
