@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from typing import Iterator
 
+import psycopg
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData
+from psycopg.pq import TransactionStatus
+from sqlalchemy import Engine, MetaData
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session
 
 #: Stable constraint names, so Alembic migrations can refer to them and drift stays visible.
@@ -50,3 +54,36 @@ def reading(session: Session):
     with session.begin():
         session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         yield session
+
+
+@contextmanager
+def driver_connection(engine: Engine) -> Iterator[psycopg.Connection]:
+    """A pooled psycopg connection without the ORM, in autocommit, for the hottest paths.
+
+    The caller sends its own statements (a one-statement read, or BEGIN ... COMMIT in one
+    pipeline: one round trip where the Session needs three). psycopg errors come out as
+    SQLAlchemy's DBAPIError, which the retries and error handlers understand; a broken
+    connection is dropped from the pool, and an unfinished transaction is rolled back before
+    the connection goes back, in its default (transactional) mode.
+    """
+    try:
+        fairy = engine.raw_connection()
+    except psycopg.Error as exc:  # PostgreSQL down: the pool lets the driver's error through
+        raise DBAPIError.instance(None, None, exc, psycopg.Error) from exc
+    raw = fairy.driver_connection
+    try:
+        raw.autocommit = True
+        yield raw
+    except psycopg.Error as exc:
+        if raw.broken:
+            fairy.invalidate(exc)
+        raise DBAPIError.instance(None, None, exc, psycopg.Error) from exc
+    finally:
+        try:
+            if not (raw.closed or raw.broken):
+                if raw.info.transaction_status != TransactionStatus.IDLE:
+                    raw.rollback()
+                raw.autocommit = False
+        except psycopg.Error as exc:
+            fairy.invalidate(exc)
+        fairy.close()

@@ -8,7 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from ..db import reading
+from ..db import driver_connection
 from ..errors import InvalidInput, NotFound, Unavailable
 from ..models import PRESSURE_MAX, PRESSURE_MIN
 from ..validation import INT4_MAX
@@ -33,9 +33,8 @@ _COMMAND = text("""
     RETURNING room_number, commanded_cpap_pressure, commanded_at
 """)
 
-_READ = text("""
-    SELECT room_number, commanded_cpap_pressure, commanded_at FROM rooms WHERE room_number = :room
-""")
+_READ = ("SELECT room_number, commanded_cpap_pressure, commanded_at FROM rooms "
+         "WHERE room_number = %s")
 
 
 def command_pressure(session: Session, room: int, pressure: int, by: str | None = None) -> Command:
@@ -59,11 +58,12 @@ def command_pressure(session: Session, room: int, pressure: int, by: str | None 
 def commanded_pressure(session: Session, room: int) -> Command | None:
     """The room's commanded pressure, None when nothing was commanded; NotFound for no such room."""
     _check_room_number(room)
-    with reading(session):
-        row = session.execute(_READ, {"room": room}).one_or_none()
+    # Every bedside client polls this every few seconds: one autocommit statement, no ORM.
+    with driver_connection(session.get_bind()) as raw:
+        row = raw.execute(_READ, (room,)).fetchone()
     if row is None:
         raise NotFound(f"Room {room} not found")
-    return Command(*row) if row.commanded_cpap_pressure is not None else None
+    return Command(*row) if row[1] is not None else None
 
 
 def _check_room_number(room: int) -> None:

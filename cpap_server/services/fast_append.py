@@ -1,16 +1,21 @@
 """The hot path of an upload: the same patient again in the same room, in one round trip.
 
-Most uploads append to the room's active stay. psycopg's pipeline sends the room lock and the
-conditional writes together; PostgreSQL runs them in order, so the writes run after the lock is
-granted and, in READ COMMITTED, each sees the stays as of its own start: what the previous lock
-holder committed is visible. When the room holds someone else (or nothing), nothing is written
-and ingest.py decides the turnover, transfer or creation under the lock already held.
+Most uploads append to the room's active stay. psycopg's pipeline sends BEGIN, the room lock,
+the conditional writes and COMMIT together, on a pooled connection in autocommit (so psycopg
+adds no BEGIN round trip of its own); PostgreSQL runs them in order, so the writes run after the
+lock is granted and, in READ COMMITTED, each sees the stays as of its own start: what the
+previous lock holder committed is visible. When the room holds someone else (or nothing),
+nothing was written; the COMMIT only releases the lock and ingest.py decides the turnover,
+transfer or creation in a transaction of its own, locking again.
+
+With a client_uuid the COMMIT waits for the answer: a retry whose measurement is already
+stored must leave nothing behind (not even a changed name), so it is rolled back instead.
 """
 from __future__ import annotations
 
-import psycopg
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine
+
+from ..db import driver_connection
 
 _LOCK = "SELECT room_number FROM rooms WHERE room_number = %(room)s FOR UPDATE"
 
@@ -51,12 +56,12 @@ _APPEND_WITH_IMAGE = f"""
 """
 
 
-def append(session: Session, upload, digest: bytes | None) -> tuple[int | None, int | None]:
-    """Lock the room and append if its active stay is this MRN's: (stay_id, measurement_id).
+def append(engine: Engine, upload, digest: bytes | None) -> tuple[int | None, int | None]:
+    """Append if the room's active stay is this MRN's, committed: (stay_id, measurement_id).
 
-    stay_id None: the room is not this patient's, nothing was written, the room lock is held
-    if the room exists. measurement_id None with a stay: no measurement in the upload, or its
-    client_uuid is already stored.
+    stay_id None: the room is not this patient's (or does not exist); nothing was written.
+    measurement_id None with a stay: no measurement in the upload, or its client_uuid is
+    already stored (then nothing was written either).
     """
     params = {"room": upload.room_number, "mrn": upload.mrn, "name": upload.patient_name}
     if upload.has_measurement:
@@ -70,17 +75,18 @@ def append(session: Session, upload, digest: bytes | None) -> tuple[int | None, 
             query = _APPEND_WITH_IMAGE
     else:
         query = f"SELECT ({_ACTIVE_STAY}), NULL"
-    connection = session.connection()
-    raw = connection.connection.driver_connection
-    try:
+    commit_blind = upload.client_uuid is None
+    with driver_connection(engine) as raw:
         with raw.pipeline():
+            raw.execute("BEGIN")
             raw.execute(_LOCK, params)
             if upload.patient_name is not None:
                 raw.execute(_RENAME, params)
             cursor = raw.execute(query, params)
-        return cursor.fetchone()
-    except psycopg.Error as exc:
-        if raw.broken:
-            connection.invalidate(exc)
-        # Speak SQLAlchemy's exceptions, so retries and error handlers see one kind.
-        raise DBAPIError.instance(query, params, exc, psycopg.Error) from exc
+            if commit_blind:
+                raw.execute("COMMIT")
+        stay_id, measurement_id = cursor.fetchone()
+        if not commit_blind:
+            duplicate = stay_id is not None and upload.has_measurement and measurement_id is None
+            raw.execute("ROLLBACK" if duplicate else "COMMIT")
+    return stay_id, measurement_id

@@ -185,10 +185,22 @@ def ingest(session: Session, upload: Upload) -> IngestResult:
         raise ValueError("a measurement needs an apnea count")
     digest = hashlib.sha256(upload.image).digest() if upload.image else None
     room = upload.room_number
+    busy = Unavailable(f"Room {room} is busy; retry shortly")
+    try:
+        stay_id, measurement_id = fast_append.append(session.get_bind(), upload, digest)
+    except DBAPIError as exc:
+        if _sqlstate(exc) == "55P03":
+            raise busy from exc
+        raise
+    if stay_id is not None:
+        if upload.has_measurement and measurement_id is None:
+            return _replay(session, upload, digest)
+        return IngestResult("appended" if upload.has_measurement else "updated", False,
+                            stay_id, measurement_id)
+    # Someone else's room, or an empty one: decide under the lock, in a transaction of its own.
     try:
         return locked_transaction(
-            session, lambda locks: _ingest_once(session, upload, digest, locks),
-            busy=Unavailable(f"Room {room} is busy; retry shortly"),
+            session, lambda locks: _ingest_once(session, upload, digest, locks), busy=busy,
             gave_up=Conflict(f"Room {room} changed too often to record the upload; retry"))
     except _Duplicate:
         return _replay(session, upload, digest)
@@ -197,13 +209,6 @@ def ingest(session: Session, upload: Upload) -> IngestResult:
 def _ingest_once(session: Session, upload: Upload, digest: bytes | None,
                  first_locks: list[int]) -> IngestResult:
     room = upload.room_number
-    if not first_locks:
-        stay_id, measurement_id = fast_append.append(session, upload, digest)
-        if stay_id is not None:
-            if upload.has_measurement and measurement_id is None:
-                raise _Duplicate()
-            return IngestResult("appended" if upload.has_measurement else "updated", False,
-                                stay_id, measurement_id)
     locked = _lock_rooms(session, sorted({room, *first_locks}))
     here = locked[room]
     if here["mrn"] == upload.mrn:
