@@ -13,10 +13,11 @@ SANE_ID = re.compile(r"[A-Za-z0-9._-]{1,100}")
 
 def request_id() -> str:
     """This request's id, set once per request."""
-    if "request_id" not in g:
+    rid = g.get("request_id")
+    if rid is None:
         given = request.headers.get(HEADER, "")
-        g.request_id = given if SANE_ID.fullmatch(given) else uuid.uuid4().hex
-    return g.request_id
+        rid = g.request_id = given if SANE_ID.fullmatch(given) else uuid.uuid4().hex
+    return rid
 
 
 def init_request_context(app: Flask) -> None:

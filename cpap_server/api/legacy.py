@@ -66,7 +66,7 @@ def plain_text(message: str, code: int = 200):
 def cpap_query(room: str):
     """Bedside poll: the commanded pressure as a bare JSON integer; 204 when none is commanded."""
     try:
-        command = commands.commanded_pressure(db.session, int_from_legacy(room))
+        command = commands.commanded_pressure(db.engine, int_from_legacy(room))
     except FieldError:
         return legacy_error("Room number must be an integer")
     except AppError as exc:

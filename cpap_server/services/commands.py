@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -55,11 +55,14 @@ def command_pressure(session: Session, room: int, pressure: int, by: str | None 
     return Command(*row)
 
 
-def commanded_pressure(session: Session, room: int) -> Command | None:
-    """The room's commanded pressure, None when nothing was commanded; NotFound for no such room."""
+def commanded_pressure(engine: Engine, room: int) -> Command | None:
+    """The room's commanded pressure, None when nothing was commanded; NotFound for no such room.
+
+    Every bedside client polls this every few seconds: one autocommit statement on a driver
+    connection, no ORM Session at all (hence the engine, not a Session, as its argument).
+    """
     _check_room_number(room)
-    # Every bedside client polls this every few seconds: one autocommit statement, no ORM.
-    with driver_connection(session.get_bind()) as raw:
+    with driver_connection(engine) as raw:
         row = raw.execute(_READ, (room,)).fetchone()
     if row is None:
         raise NotFound(f"Room {room} not found")

@@ -3,13 +3,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, literal, select, text, true, tuple_
+from sqlalchemy import (Engine, Integer, Select, bindparam, literal_column, select,
+                        text, true, tuple_)
+from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
 from sqlalchemy.orm import Session
 
-from ..db import reading
+from ..db import driver_connection, reading
 from ..errors import NotFound
 from ..models import FlowImage, Measurement, Stay
 from ..validation import INT4_MAX, INT8_MAX
@@ -30,7 +33,7 @@ def _with_has_image(page: Select) -> Select:
     """
     sub = page.subquery("page")
     image = (select(FlowImage.measurement_id).where(FlowImage.measurement_id == sub.c.id)
-             .limit(1).lateral("image"))
+             .limit(literal_column("1")).lateral("image"))
     return (select(*sub.c, image.c.measurement_id.is_not(None).label("has_image"))
             .outerjoin(image, true())
             .order_by(sub.c.recorded_at.desc(), sub.c.id.desc()))
@@ -124,17 +127,18 @@ class PatientRecord:
     stays: list[StayView]
 
 
-_ROOM_STAY = text("""
+# Plain psycopg SQL: run on a driver connection (see room_measurements).
+_ROOM_STAY = """
     SELECT r.room_number, s.id AS stay_id, p.mrn
     FROM rooms r
     LEFT JOIN stays s ON s.room_number = r.room_number AND s.ended_at IS NULL
     LEFT JOIN patients p ON p.id = s.patient_id
-    WHERE r.room_number = :room
-""")
-_TIMESTAMPS = text("""
-    SELECT recorded_at FROM measurements WHERE stay_id = :stay
+    WHERE r.room_number = %s
+"""
+_TIMESTAMPS = """
+    SELECT recorded_at FROM measurements WHERE stay_id = %s
     ORDER BY recorded_at DESC, id DESC
-""")
+"""
 _PATIENT = text("SELECT id, mrn, name FROM patients WHERE mrn = :mrn")
 _STAYS = text("""
     SELECT s.id, s.room_number, s.started_at, s.ended_at,
@@ -157,40 +161,48 @@ _IMAGE = text("""
 """)
 
 
-def _current_stay(session: Session, room: int):
-    """The room's active stay (stay_id None when empty); NotFound for a room that does not exist."""
-    here = session.execute(_ROOM_STAY, {"room": room}).one_or_none() \
-        if 0 < room <= INT4_MAX else None
+def _current_stay(raw, room: int) -> tuple:
+    """(room, stay_id, mrn) of the room's active stay, stay_id None when empty; NotFound for a
+    room that does not exist."""
+    here = raw.execute(_ROOM_STAY, (room,)).fetchone() if 0 < room <= INT4_MAX else None
     if here is None:
         raise NotFound(f"Room {room} not found")
     return here
 
 
-def room_measurements(session: Session, room: int, window: Window) -> Page:
-    """A page of the room's current stay, newest first; empty when nobody is in the room."""
-    with reading(session):
-        here = _current_stay(session, room)
-        if here.stay_id is None:
+def room_measurements(engine: Engine, room: int, window: Window) -> Page:
+    """A page of the room's current stay, newest first; empty when nobody is in the room.
+
+    Stations poll this for every room: it runs on a driver connection in autocommit with SQL
+    compiled once per window shape (building and compiling the Core statement per request
+    cost more than the query). The stay is read first, then the page of that stay by its id,
+    so a turnover in between cannot label one patient's rows with the other's MRN.
+    """
+    with driver_connection(engine) as raw:
+        _, stay_id, mrn = _current_stay(raw, room)
+        if stay_id is None:
             return Page([], None)
-        rows = session.execute(stay_page_query(here.stay_id, window)).all()
-    return _page(rows, here.mrn, window.limit)
+        rows = raw.execute(_compiled("stay", *_shape(window)),
+                           _page_params(stay_id, window)).fetchall()
+    return _page(rows, mrn, window.limit)
 
 
 def patient_measurements(session: Session, mrn: int, window: Window) -> Page:
     """A page across every stay of the patient, newest first (history survives turnover)."""
     with reading(session):
         patient = _patient(session, mrn)
-        rows = session.execute(patient_page_query(patient.id, window)).all()
+        rows = session.execute(_page_statement("patient", *_shape(window)),
+                               _page_params(patient.id, window)).all()
     return _page(rows, patient.mrn, window.limit)
 
 
-def room_timestamps(session: Session, room: int) -> list[datetime]:
+def room_timestamps(engine: Engine, room: int) -> list[datetime]:
     """When each measurement of the room's current stay was recorded, newest first."""
-    with reading(session):
-        here = _current_stay(session, room)
-        if here.stay_id is None:
+    with driver_connection(engine) as raw:
+        _, stay_id, _ = _current_stay(raw, room)
+        if stay_id is None:
             return []
-        return list(session.execute(_TIMESTAMPS, {"stay": here.stay_id}).scalars())
+        return [at for at, in raw.execute(_TIMESTAMPS, (stay_id,))]
 
 
 def patient_record(session: Session, mrn: int) -> PatientRecord:
@@ -226,35 +238,66 @@ def flow_image(session: Session, measurement_id: int, etags: list[str] | None = 
 
 
 def stay_page_query(stay_id: int, window: Window) -> Select:
-    """One stay's page: an index range scan on (stay_id, recorded_at, id), read backwards."""
-    return _with_has_image(select(*_COLUMNS).where(M.c.stay_id == stay_id, *_filters(window))
-                           .order_by(M.c.recorded_at.desc(), M.c.id.desc())
-                           .limit(window.limit + 1))
+    """One stay's page, values bound (for EXPLAIN in tests): an index range scan on
+    (stay_id, recorded_at, id), read backwards."""
+    return _page_statement("stay", *_shape(window)).params(_page_params(stay_id, window))
 
 
 def patient_page_query(patient_id: int, window: Window) -> Select:
-    """Every stay's page merged: each stay reads at most limit+1 rows by index (LATERAL)."""
-    per_stay = (select(*_COLUMNS).where(M.c.stay_id == S.c.id, *_filters(window))
-                .order_by(M.c.recorded_at.desc(), M.c.id.desc()).limit(window.limit + 1)
-                .lateral("m"))
-    return _with_has_image(select(*per_stay.c).select_from(S).join(per_stay, true())
-                           .where(S.c.patient_id == patient_id)
-                           .order_by(per_stay.c.recorded_at.desc(), per_stay.c.id.desc())
-                           .limit(window.limit + 1))
+    """Every stay's page merged, values bound: each stay reads at most limit+1 rows by index."""
+    return _page_statement("patient", *_shape(window)).params(_page_params(patient_id, window))
 
 
-def _filters(window: Window) -> list:
-    conditions = []
+def _shape(window: Window) -> tuple[bool, bool, bool]:
+    """Which filters a window uses: the statement differs only in these."""
+    return window.cursor is not None, window.since is not None, window.until is not None
+
+
+def _page_params(owner_id: int, window: Window) -> dict:
+    params = {"owner": owner_id, "limit": window.limit + 1, "since": window.since,
+              "until": window.until}
     if window.cursor is not None:
+        params.update(cursor_at=window.cursor.recorded_at, cursor_id=window.cursor.id)
+    return params
+
+
+@functools.cache
+def _page_statement(kind: str, cursor: bool, since: bool, until: bool) -> Select:
+    """The page statement of one shape, with named binds; built once per shape.
+
+    kind "stay": one stay's rows. kind "patient": every stay of a patient merged, each stay
+    reading at most limit+1 rows by index (LATERAL).
+    """
+    owner = bindparam("owner", type_=(M.c.stay_id if kind == "stay" else S.c.patient_id).type)
+    limit = bindparam("limit", type_=Integer)
+    conditions = []
+    if cursor:
         # Typed binds: a bare Python int would be cast to integer and overflow past 2^31.
-        after = tuple_(literal(window.cursor.recorded_at, M.c.recorded_at.type),
-                       literal(window.cursor.id, M.c.id.type))
+        after = tuple_(bindparam("cursor_at", type_=M.c.recorded_at.type),
+                       bindparam("cursor_id", type_=M.c.id.type))
         conditions.append(tuple_(M.c.recorded_at, M.c.id) < after)
-    if window.since is not None:
-        conditions.append(M.c.recorded_at >= window.since)
-    if window.until is not None:
-        conditions.append(M.c.recorded_at < window.until)
-    return conditions
+    if since:
+        conditions.append(M.c.recorded_at >= bindparam("since", type_=M.c.recorded_at.type))
+    if until:
+        conditions.append(M.c.recorded_at < bindparam("until", type_=M.c.recorded_at.type))
+    newest_first = (M.c.recorded_at.desc(), M.c.id.desc())
+    if kind == "stay":
+        page = (select(*_COLUMNS).where(M.c.stay_id == owner, *conditions)
+                .order_by(*newest_first).limit(limit))
+    else:
+        per_stay = (select(*_COLUMNS).where(M.c.stay_id == S.c.id, *conditions)
+                    .order_by(*newest_first).limit(limit).lateral("m"))
+        page = (select(*per_stay.c).select_from(S).join(per_stay, true())
+                .where(S.c.patient_id == owner)
+                .order_by(per_stay.c.recorded_at.desc(), per_stay.c.id.desc()).limit(limit))
+    return _with_has_image(page)
+
+
+@functools.cache
+def _compiled(kind: str, cursor: bool, since: bool, until: bool) -> str:
+    """_page_statement as psycopg SQL (named %(...)s parameters, casts rendered)."""
+    return str(_page_statement(kind, cursor, since, until).compile(
+        dialect=psycopg_dialect.dialect()))
 
 
 def _patient(session: Session, mrn: int):

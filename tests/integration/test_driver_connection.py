@@ -87,7 +87,7 @@ def test_a_retry_whose_measurement_is_stored_is_rolled_back_with_its_rename(
 def test_a_poll_and_an_append_hand_back_a_transactional_idle_connection(one_connection_app, sql):
     ingest(db.session, upload())
     command_pressure(db.session, 1, 14)
-    assert commanded_pressure(db.session, 1).cpap_pressure == 14
+    assert commanded_pressure(db.engine, 1).cpap_pressure == 14
     assert pooled_state() == (False, TransactionStatus.IDLE)
     # And the Session, using that connection next, is still all-or-nothing.
     with pytest.raises(RuntimeError):
@@ -103,9 +103,9 @@ def test_a_connection_killed_under_the_pool_is_503_once_then_replaced(one_connec
         pid = raw.info.backend_pid
     sql("SELECT pg_terminate_backend(:pid)", pid=pid)
     with pytest.raises(DBAPIError) as err:
-        commanded_pressure(db.session, 1)
+        commanded_pressure(db.engine, 1)
     assert err.value.connection_invalidated or "terminat" in str(err.value).lower()
-    assert commanded_pressure(db.session, 1) is None  # a new connection, no command yet
+    assert commanded_pressure(db.engine, 1) is None  # a new connection, no command yet
     with driver_connection(db.engine) as raw:
         assert raw.info.backend_pid != pid
     assert ingest(db.session, upload()).outcome == "appended"

@@ -34,7 +34,7 @@ def ids(pages):
 
 def test_250_measurements_read_in_three_pages_newest_first(session):
     stored = [record(session, pressure=4 + i % 22) for i in range(250)]
-    pages = read_all(lambda w: history.room_measurements(session, 12, w), Window(100))
+    pages = read_all(lambda w: history.room_measurements(session.get_bind(), 12, w), Window(100))
     assert [len(p) for p in pages] == [100, 100, 50]
     assert sum(ids(pages), []) == stored[::-1]
 
@@ -42,12 +42,12 @@ def test_250_measurements_read_in_three_pages_newest_first(session):
 def test_paging_misses_and_repeats_nothing_while_new_measurements_arrive(session):
     stored = [record(session) for _ in range(250)]
     arrived = []
-    pages = read_all(lambda w: history.room_measurements(session, 12, w), Window(100),
+    pages = read_all(lambda w: history.room_measurements(session.get_bind(), 12, w), Window(100),
                      lambda: arrived.extend(record(session) for _ in range(7)))
     assert [len(p) for p in pages] == [100, 100, 50]
     assert sum(ids(pages), []) == stored[::-1]
     assert len(arrived) == 14
-    newest = history.room_measurements(session, 12, Window(limit=14)).items
+    newest = history.room_measurements(session.get_bind(), 12, Window(limit=14)).items
     assert [m.id for m in newest] == arrived[::-1]
 
 
@@ -61,7 +61,7 @@ def test_rows_with_the_same_timestamp_are_ordered_by_id(session, engine):
             FROM stays s, generate_series(1, 249)"""))
         stored = conn.execute(text(
             "SELECT id FROM measurements ORDER BY recorded_at DESC, id DESC")).scalars().all()
-    pages = read_all(lambda w: history.room_measurements(session, 12, w), Window(100))
+    pages = read_all(lambda w: history.room_measurements(session.get_bind(), 12, w), Window(100))
     assert [len(p) for p in pages] == [100, 100, 50]
     assert sum(ids(pages), []) == stored
 
@@ -88,7 +88,7 @@ def test_since_and_until_select_a_half_open_interval(session, engine):
     start = datetime(2026, 1, 1, tzinfo=timezone.utc)
     window = Window(limit=7, since=start + timedelta(minutes=10),
                     until=start + timedelta(minutes=30))
-    pages = read_all(lambda w: history.room_measurements(session, 12, w), window)
+    pages = read_all(lambda w: history.room_measurements(session.get_bind(), 12, w), window)
     assert [len(p) for p in pages] == [7, 7, 6]
     assert [m.recorded_at for p in pages for m in p] == [
         start + timedelta(minutes=n) for n in range(29, 9, -1)]
@@ -105,14 +105,14 @@ def test_a_cursor_round_trips_and_garbage_is_refused():
 
 def test_a_cursor_with_an_id_beyond_integer_range_still_pages(session):
     stored = [record(session) for _ in range(3)]
-    newest = history.room_measurements(session, 12, Window(limit=1)).items[0]
+    newest = history.room_measurements(session.get_bind(), 12, Window(limit=1)).items[0]
     after = Cursor(newest.recorded_at, 2**40)
-    page = history.room_measurements(session, 12, Window(cursor=after))
+    page = history.room_measurements(session.get_bind(), 12, Window(cursor=after))
     assert [m.id for m in page.items] == stored[::-1]
 
 
 def test_unknown_rooms_and_patients_are_not_found(session):
     with pytest.raises(NotFound):
-        history.room_measurements(session, 5, Window())
+        history.room_measurements(session.get_bind(), 5, Window())
     with pytest.raises(NotFound):
         history.patient_measurements(session, 5, Window())

@@ -35,6 +35,11 @@ def plan(engine, statement, analyze=False):
     options = "ANALYZE, FORMAT JSON" if analyze else "FORMAT JSON"
     with engine.connect() as conn:
         root = conn.exec_driver_sql(f"EXPLAIN ({options}) {compiled}", compiled.params).scalar()
+    return flatten(root)
+
+
+def flatten(root):
+    """The nodes of a JSON plan."""
     nodes, todo = [], [root[0]["Plan"]]
     while todo:
         node = todo.pop()
@@ -87,3 +92,17 @@ def test_the_room_list_finds_each_latest_measurement_by_index(engine, big_histor
 def _stay_end(engine):
     with engine.connect() as conn:
         return conn.execute(text("SELECT max(recorded_at) FROM measurements")).scalar()
+
+
+def test_the_room_page_sql_the_driver_sends_is_the_same_index_scan(engine, big_history):
+    # room_measurements runs SQL compiled once per window shape on a driver connection: that
+    # exact text, with its parameters, must plan like the Core statement above.
+    end = _stay_end(engine)
+    for window in windows(end):
+        sql = history._compiled("stay", *history._shape(window))
+        with engine.connect() as conn:
+            root = conn.exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}",
+                                        history._page_params(big_history, window)).scalar()
+        scans = measurement_scans(flatten(root))
+        assert {s["Index Name"] for s in scans} == {INDEX}, scans
+        assert sum(s["Actual Rows"] for s in scans) <= window.limit + 1

@@ -16,7 +16,7 @@ from .schemas import (BatchResultSchema, BatchSchema, IngestResultSchema, Measur
 
 blp = Blueprint("measurements", __name__, url_prefix="/api/v1",
                 description="Measurements: upload, read, flow image")
-no_query = blp.arguments(NoQuerySchema, location="query", as_kwargs=True)
+no_query = blp.arguments(NoQuerySchema(), location="query", as_kwargs=True)
 
 #: The image of a measurement never changes (rows are append-only, the ETag is its SHA-256), so
 #: browsers may keep it for a year; "private" keeps patient data out of shared proxies and CDNs.

@@ -11,7 +11,7 @@ blp = Blueprint("patients", __name__, url_prefix="/api/v1",
 
 
 @blp.get("/patients/<int:mrn>")
-@blp.arguments(NoQuerySchema, location="query", as_kwargs=True)
+@blp.arguments(NoQuerySchema(), location="query", as_kwargs=True)
 @blp.response(200, PatientSchema)
 @blp.error(404, "Unknown patient")
 def get_patient(mrn):
@@ -20,7 +20,7 @@ def get_patient(mrn):
 
 
 @blp.get("/patients/<int:mrn>/measurements")
-@blp.arguments(HistoryQuerySchema, location="query")
+@blp.arguments(HistoryQuerySchema(), location="query")
 @blp.response(200, MeasurementPageSchema)
 @blp.error(404, "Unknown patient")
 def list_patient_measurements(window, mrn):

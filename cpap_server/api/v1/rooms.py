@@ -13,7 +13,7 @@ from .schemas import (HistoryQuerySchema, MeasurementPageSchema, NoQuerySchema,
 
 blp = Blueprint("rooms", __name__, url_prefix="/api/v1",
                 description="Rooms: occupant, latest measurement, history, pressure command")
-no_query = blp.arguments(NoQuerySchema, location="query", as_kwargs=True)
+no_query = blp.arguments(NoQuerySchema(), location="query", as_kwargs=True)
 
 
 @blp.get("/rooms")
@@ -34,7 +34,7 @@ def get_room(room):
 
 
 @blp.get("/rooms/<int:room>/measurements")
-@blp.arguments(HistoryQuerySchema, location="query")
+@blp.arguments(HistoryQuerySchema(), location="query")
 @blp.response(200, MeasurementPageSchema)
 @blp.error(404, "Unknown room")
 def list_room_measurements(window, room):
@@ -43,7 +43,7 @@ def list_room_measurements(window, room):
     Keyset pagination: pass the `next` of a page as `cursor` to get the following one.
     A room without a patient answers an empty page.
     """
-    return history.room_measurements(db.session, room, window)
+    return history.room_measurements(db.engine, room, window)
 
 
 @blp.get("/rooms/<int:room>/timestamps")
@@ -52,7 +52,7 @@ def list_room_measurements(window, room):
 @blp.error(404, "Unknown room")
 def list_room_timestamps(room):
     """List the recording times of the current stay, newest first"""
-    return {"timestamps": history.room_timestamps(db.session, room)}
+    return {"timestamps": history.room_timestamps(db.engine, room)}
 
 
 @blp.get("/rooms/<int:room>/cpap-pressure")
@@ -61,7 +61,7 @@ def list_room_timestamps(room):
 @blp.error(404, "Unknown room, or no pressure commanded")
 def get_cpap_pressure(room):
     """Get the pressure commanded for the room"""
-    command = commands.commanded_pressure(db.session, room)
+    command = commands.commanded_pressure(db.engine, room)
     if command is None:
         raise NotFound(f"No CPAP pressure has been commanded for room {room}")
     return command
