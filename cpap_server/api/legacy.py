@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import json
 
 from flask import Blueprint, g, jsonify, request
 
+from .. import jsonbody
 from ..db import db
 from ..errors import AppError
 from ..schemas import load_legacy_upload
@@ -26,8 +26,8 @@ def read_json_body():
     """Parse the body as JSON whatever the content type (old clients vary); ValueError if not."""
     raw = request.get_data(cache=False)
     try:
-        return json.loads(raw)
-    except (ValueError, RecursionError):
+        return jsonbody.loads(raw)
+    except ValueError:
         raise ValueError("Input is not valid JSON") from None
 
 

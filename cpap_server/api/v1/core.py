@@ -7,6 +7,7 @@ from webargs import core as webargs_core
 from webargs.flaskparser import FlaskParser, abort
 from werkzeug.exceptions import HTTPException
 
+from ... import jsonbody
 from ...errors import error_response
 from .schemas import ErrorSchema
 
@@ -23,7 +24,8 @@ class Parser(FlaskParser):
             shown = req.mimetype or "none"
             abort(415, message=f"Content-Type {shown} is not supported; send application/json",
                   errors={"Content-Type": [f"must be application/json, not {shown}"]})
-        return super()._raw_load_json(req)
+        # Decoded strictly as UTF-8 like webargs does (its UnicodeDecodeError answers 400).
+        return jsonbody.loads(req.get_data(cache=True).decode("utf-8"))
 
     def _handle_invalid_json_error(self, error, req, *args, **kwargs):
         abort(400, message="The request body is not valid JSON",
