@@ -92,6 +92,11 @@ def patient_name(value: str) -> str | None:
     """Trimmed name, at most 200 characters; empty means 'keep the stored name' (None)."""
     if "\x00" in value:
         raise FieldError("must not contain NUL characters")
+    if not value.isascii():
+        try:  # JSON's "\ud800" escapes decode to lone surrogates, which no database can store
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise FieldError("must be valid Unicode text (no unpaired surrogates)") from None
     value = value.strip()
     if len(value) > NAME_MAX:
         raise FieldError(f"must be at most {NAME_MAX} characters")

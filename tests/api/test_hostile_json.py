@@ -87,3 +87,25 @@ def test_the_parser_keeps_ordinary_numbers_and_refuses_what_is_not_json():
     for bad in ("{", '{"a": 1,}', "NaN x", DEEP):
         with pytest.raises(json.JSONDecodeError):
             jsonbody.loads(bad)
+
+
+def test_an_unpaired_surrogate_in_a_name_is_refused_naming_the_field(client, sql):
+    message = "must be valid Unicode text (no unpaired surrogates)"
+    escaped = '"Ann \\ud800"'  # valid JSON; decodes to a str UTF-8 cannot encode
+    reply = client.post("/api/v1/measurements", data=body(UPLOAD, "patient_name", escaped),
+                        content_type="application/json")
+    assert reply.status_code == 422 and reply.get_json()["errors"] == {"patient_name": [message]}
+    reply = client.post("/api/v1/measurements/batch", content_type="application/json",
+                        data='{"items": [' + body(UPLOAD, "patient_name", escaped) + "]}")
+    assert reply.get_json()["results"][0]["errors"] == {"patient_name": [message]}
+    legacy = {"patient_mrn": 1, "room_number": 1, "patient_name": "@", "CPAP_pressure": "",
+              "breath_rate": "", "apnea_count": "", "flow_image": ""}
+    reply = client.post("/add_patient", data=json.dumps(legacy).replace('"@"', escaped),
+                        content_type="application/json")
+    assert (reply.status_code, reply.get_json()) == (400, f"Key patient_name {message}")
+    assert sql("SELECT count(*) FROM patients")[0][0] == 0
+    # A paired surrogate escape is an ordinary character and is stored as such.
+    reply = client.post("/api/v1/measurements", content_type="application/json",
+                        data=body(UPLOAD, "patient_name", '"Ann \\ud83d\\ude00"'))
+    assert reply.status_code == 201
+    assert sql("SELECT name FROM patients") == [("Ann \U0001F600",)]
