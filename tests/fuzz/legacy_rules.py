@@ -48,6 +48,8 @@ def _rate(value):
 def _name(value):
     if not isinstance(value, str) or "\x00" in value or len(value.strip()) > 200:
         return INVALID
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in value):  # half a surrogate pair: not storable
+        return INVALID
     return value.strip() or None
 
 

@@ -47,7 +47,8 @@ NEAR = {
     "patient_mrn": as_text_too(st.integers()) | EDGE_INTS
     | st.from_regex(r"-?[0-9]{1,40}", fullmatch=True),
     "room_number": as_text_too(st.integers()) | EDGE_INTS | st.just(""),
-    "patient_name": st.text(min_size=195, max_size=260) | st.just("  padded  ") | st.just("a\x00b"),
+    "patient_name": st.text(min_size=195, max_size=260) | st.just("  padded  ") | st.just("a\x00b")
+    | st.just("Ann \ud800") | st.text(st.characters(min_codepoint=0xD7F0, max_codepoint=0xE010)),
     "CPAP_pressure": as_text_too(st.integers(-5, 40)) | st.just(" 12") | st.just("+12"),
     "breath_rate": st.floats() | st.sampled_from(
         ["nan", "inf", "-inf", "1e309", "1_000", " 12 ", "14,5", "-0.5", "0x10", "9" * 70]),
