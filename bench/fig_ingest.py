@@ -5,7 +5,7 @@ import json
 
 from bench import cpu, load, pgbench
 from bench.images import flow_b64, flow_jpeg
-from bench.report import (Row, failures, headline, latency, median, missing, num,
+from bench.report import (Row, bound_row, failures, headline, latency, median, missing, num,
                           paired_ratio, targeted)
 
 ROOMS = 200
@@ -73,6 +73,7 @@ def run(stack, cfg, details) -> list[Row]:
         Row("  ingest CPU per request: app / postgres", cpu_pair(runs["ingest"]), "ms"),
         headline("2 framework ceiling (same body, no DB)", ceil, "req/s", "ingest/ceiling",
                  paired_ratio(runs["ingest"], runs["ceiling"]), ">= 0.5"),
+        bound_row(runs["ingest"], runs["ceiling"]),
         Row("  ceiling latency p50 / p99", latency(runs["ceiling"]), "ms"),
         Row("  ceiling CPU per request: app", cpu_pair(runs["ceiling"], ("app",)), "ms"),
     ]

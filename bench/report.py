@@ -41,6 +41,28 @@ def paired_ratio(a_runs: list[dict], b_runs: list[dict], key: str = "rps"):
     return round(statistics.median(ratios), 3) if ratios else None
 
 
+def cpu_bound(app_runs: list[dict], ceiling_runs: list[dict]):
+    """The best ratio the app could reach if it cost no more CPU than the ceiling app itself:
+    ceiling CPU / (ceiling CPU + PostgreSQL CPU) per request, median over back-to-back pairs.
+    On a machine whose cores the app, PostgreSQL and the load generator share, throughput
+    follows CPU per request; when this bound is under a target, no application code meets it.
+    """
+    bounds = []
+    for app, ceiling in zip(app_runs, ceiling_runs):
+        pg = app.get("cpu_ms_per_request", {}).get("postgres")
+        top = ceiling.get("cpu_ms_per_request", {}).get("app")
+        if pg is not None and top:
+            bounds.append(top / (top + pg))
+    return round(statistics.median(bounds), 3) if bounds else None
+
+
+def bound_row(app_runs: list[dict], ceiling_runs: list[dict]) -> Row:
+    """The cpu_bound row printed under a ratio headline."""
+    value = cpu_bound(app_runs, ceiling_runs)
+    return Row("  bound: ceiling CPU / (ceiling + postgres CPU)", value, "ratio",
+               f"app at ceiling cost = {num(value)}", value)
+
+
 def judge(value, target: str) -> bool | None:
     """Does value meet a target written like '>= 0.5'?"""
     if value is None or not target:
