@@ -1,9 +1,15 @@
 """Framework ceiling: the hot routes with no database, to bound what cpap_server can reach.
 
 Run: .venv/bin/gunicorn -w 2 -k gthread --threads 4 -b 127.0.0.1:5099 bench.ceiling_app:app
+
+With CEILING_DSN set, /db/CPAP_query/<room> adds the poll's one SELECT on a per-thread psycopg
+connection (no pool, no hooks, no log): the floor of "Flask + PostgreSQL" for the poll.
 """
+import os
+import threading
 from datetime import datetime, timedelta, timezone
 
+import psycopg
 from flask import Flask, jsonify, request
 
 app = Flask(__name__)
@@ -30,6 +36,22 @@ def add_patient():
 def cpap_query(room):
     """Constant commanded pressure, as the bedside client polls it."""
     return jsonify(12)
+
+
+_LOCAL = threading.local()
+#: The poll's statement, as cpap_server.services.commands sends it.
+_POLL = ("SELECT room_number, commanded_cpap_pressure, commanded_at FROM rooms "
+         "WHERE room_number = %s")
+
+
+@app.route("/db/CPAP_query/<int:room>", methods=["GET"])
+def cpap_query_with_select(room):
+    """The constant poll plus the real SELECT: what any Flask app with one query pays."""
+    conn = getattr(_LOCAL, "conn", None)
+    if conn is None:
+        conn = _LOCAL.conn = psycopg.connect(os.environ["CEILING_DSN"], autocommit=True)
+    row = conn.execute(_POLL, (room,)).fetchone()
+    return jsonify(row[1] if row else None)
 
 
 @app.route("/api/v1/rooms/<int:room>/measurements", methods=["GET"])

@@ -36,6 +36,7 @@ ROUTES = [
     ("ceiling_page", "ceiling", "/api/v1/rooms/{room}/measurements?limit=100", ROOMS),
     ("query", "app", "/CPAP_query/{room}", ROOMS),
     ("ceiling_query", "ceiling", "/CPAP_query/{room}", ROOMS),
+    ("ceiling_select", "ceiling", "/db/CPAP_query/{room}", ROOMS),
 ]
 
 
@@ -93,6 +94,11 @@ def run(stack, cfg, details) -> list[Row]:
         Row("  ceiling query CPU per request: app", cpu_pair(runs["ceiling_query"], ("app",)),
             "ms"),
         Row("  ceiling GET /CPAP_query, same settings", rps["ceiling_query"], "req/s"),
+        headline("  ceiling + the poll's SELECT (no pool, hooks, log)", rps["ceiling_select"],
+                 "req/s", "query/(ceiling+SELECT)",
+                 paired_ratio(runs["query"], runs["ceiling_select"])),
+        Row("  ceiling + SELECT CPU per request: app / postgres",
+            cpu_pair(runs["ceiling_select"]), "ms"),
         Row("  ceiling 100-item page, same settings", rps["ceiling_page"], "req/s"),
     ]
     return rows
