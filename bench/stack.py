@@ -82,7 +82,8 @@ class Stack:
         # Same gunicorn settings as cpap_server.server.gunicorn_options.
         self.ceiling = self._spawn("ceiling", [
             str(BIN / "gunicorn"), "-w", str(WORKERS), "-k", "gthread", "--threads", str(THREADS),
-            "--keep-alive", "5", "-b", f"127.0.0.1:{ceiling_port}", "bench.ceiling_app:app"],
+            "--keep-alive", "5", "--reuse-port", "-b", f"127.0.0.1:{ceiling_port}",
+            "bench.ceiling_app:app"],
             dict(os.environ, CEILING_DSN=self.dsn))
         wait_http(self.app_url + "/health", proc=self.server)
         wait_http(self.ceiling_url + "/CPAP_query/1", proc=self.ceiling)

@@ -38,8 +38,13 @@ def main() -> None:
 def serve(host: str, port: int, workers: int | None) -> None:
     """Serve the API with gunicorn; migrates the embedded database first."""
     from . import create_app
-    from .server import GunicornServer, gunicorn_options
+    from .server import GunicornServer, gunicorn_options, port_taken
 
+    taken = port_taken(host, port)
+    if taken is not None:
+        click.echo(f"cpap-server: cannot listen on {host}:{port}: "
+                   f"{taken.strerror or taken} (is another server running there?)", err=True)
+        sys.exit(1)
     settings = Settings.from_env()
     url, embedded = database_url()
     try:
