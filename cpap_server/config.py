@@ -79,6 +79,8 @@ class Settings:
     secret_key: str | None = None
     #: Seconds without an upload before the dashboard marks a room stale.
     stale_seconds: int = 300
+    #: Mark the dashboard's session cookie Secure (sent over HTTPS only): on behind TLS.
+    secure_cookies: bool = False
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -95,4 +97,5 @@ class Settings:
             auth=env_flag("CPAP_AUTH", True),
             secret_key=env_secret("CPAP_SECRET_KEY"),
             stale_seconds=env_int("CPAP_STALE_SECONDS", 300),
+            secure_cookies=env_flag("CPAP_SECURE_COOKIES", False),
         )

@@ -49,6 +49,9 @@ def init_dashboard(app: Flask) -> None:
     app.config.setdefault("CPAP_STALE_SECONDS", settings.stale_seconds)
     app.config.update(SESSION_COOKIE_NAME="cpap_dashboard", SESSION_COOKIE_HTTPONLY=True,
                       SESSION_COOKIE_SAMESITE="Strict")
+    # Secure only behind TLS: over plain HTTP (make run) browsers would drop the cookie.
+    app.config["SESSION_COOKIE_SECURE"] = (settings.secure_cookies
+                                           or app.config["SESSION_COOKIE_SECURE"])
     app.session_interface = CookieOnlySessions()
     app.register_blueprint(bp)
 

@@ -11,6 +11,7 @@ from cpap_server.services.tokens import revoke_token
 
 from .flow_images import flow_png
 from .seed import upload
+from .server import make_app
 
 CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 
@@ -135,6 +136,20 @@ def test_a_login_sets_an_httponly_samesite_strict_cookie_without_the_token(
     assert reply.location == "/"
     cookie = reply.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and monitor not in cookie
+
+
+def test_cpap_secure_cookies_marks_the_session_cookie_secure(
+        secured_server, make_token, database_url, monkeypatch):
+    monitor = make_token("monitor", "ward-pc-tls")
+    plain = secured_server.app.test_client()
+    reply = plain.post("/dashboard/login", data={"token": monitor, "csrf_token": csrf_of(plain)})
+    assert "Secure" not in reply.headers["Set-Cookie"]  # make run serves plain HTTP
+    monkeypatch.setenv("CPAP_SECURE_COOKIES", "on")
+    client = make_app(database_url, auth=True).test_client()
+    reply = client.post("/dashboard/login", data={"token": monitor, "csrf_token": csrf_of(client)})
+    assert reply.status_code == 302
+    assert "; Secure" in reply.headers["Set-Cookie"]
+    assert "HttpOnly" in reply.headers["Set-Cookie"]
 
 
 def test_the_session_opens_api_reads_and_writes_only_with_the_csrf_header(
