@@ -16,7 +16,7 @@ import warnings
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 
 from bench import fig_batch, fig_history, fig_ingest, fig_reads, load, report  # noqa: E402
-from bench.stack import ROOT, THREADS, WORKERS, Stack  # noqa: E402
+from bench.stack import ROOT, THREADS, WORKER_CLASS, WORKERS, Stack  # noqa: E402
 
 FIGURES = {"ingest": fig_ingest.run, "history": fig_history.run, "seed": fig_history.run_seed,
            "reads": fig_reads.run, "batch": fig_batch.run}
@@ -56,7 +56,7 @@ def meta(cfg, started: float, before: dict) -> dict:
     """How and where this run happened; `before` was taken when it started."""
     return {"command": "python -m bench " + " ".join(sys.argv[1:]), **before,
             "cpus": os.cpu_count(), "loadavg_end": os.getloadavg(), "load_tool": load.tool(),
-            "gunicorn": {"workers": WORKERS, "threads": THREADS, "worker_class": "gthread"},
+            "gunicorn": {"workers": WORKERS, "threads": THREADS, "worker_class": WORKER_CLASS},
             "reps": cfg.reps, "seed_reps": cfg.seed_reps, "load_s": cfg.load_s,
             "read_s": cfg.read_s,
             "elapsed_s": round(time.time() - started, 1),

@@ -1,6 +1,7 @@
 """Framework ceiling: the hot routes with no database, to bound what cpap_server can reach.
 
-Run: .venv/bin/gunicorn -w 2 -k gthread --threads 4 -b 127.0.0.1:5099 bench.ceiling_app:app
+Run: .venv/bin/gunicorn -w 2 -k cpap_server.server.JsonErrorWorker --threads 4 --reuse-port \
+         -b 127.0.0.1:5099 bench.ceiling_app:app
 
 With CEILING_DSN set, /db/CPAP_query/<room> adds the poll's one SELECT on a per-thread psycopg
 connection (no pool, no hooks, no log): the floor of "Flask + PostgreSQL" for the poll.

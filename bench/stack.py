@@ -20,6 +20,8 @@ from cpap_server import embedded, migrate
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 WORKERS, THREADS = 2, 4
+#: The worker class cpap_server.server.gunicorn_options uses (gthread with JSON error pages).
+WORKER_CLASS = "cpap_server.server.JsonErrorWorker"
 
 
 def free_port() -> int:
@@ -81,9 +83,9 @@ class Stack:
                                              str(port), "--workers", str(WORKERS)], env)
         # Same gunicorn settings as cpap_server.server.gunicorn_options.
         self.ceiling = self._spawn("ceiling", [
-            str(BIN / "gunicorn"), "-w", str(WORKERS), "-k", "gthread", "--threads", str(THREADS),
-            "--keep-alive", "5", "--reuse-port", "-b", f"127.0.0.1:{ceiling_port}",
-            "bench.ceiling_app:app"],
+            str(BIN / "gunicorn"), "-w", str(WORKERS), "-k", WORKER_CLASS,
+            "--threads", str(THREADS), "--keep-alive", "5", "--reuse-port",
+            "-b", f"127.0.0.1:{ceiling_port}", "bench.ceiling_app:app"],
             dict(os.environ, CEILING_DSN=self.dsn))
         wait_http(self.app_url + "/health", proc=self.server)
         wait_http(self.ceiling_url + "/CPAP_query/1", proc=self.ceiling)

@@ -194,3 +194,38 @@ def test_a_burst_of_keep_alive_connections_is_spread_over_both_workers(embedded_
         for client in clients:
             client.close()
         stop(proc)
+
+
+def raw_exchange(port: int, data: bytes) -> tuple[int, dict, bytes]:
+    """Send raw bytes, read the reply to the end: (status, headers, body)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as client:
+        client.sendall(data)
+        reply = b""
+        while chunk := client.recv(65536):
+            reply += chunk
+    head, _, body = reply.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    return int(lines[0].split()[1]), headers, body
+
+
+def test_requests_gunicorn_refuses_get_the_json_error_shape_not_html(embedded_env):
+    port = free_port()
+    proc = start(embedded_env, port)
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", proc)
+        cases = [
+            (b"GET /CPAP_query/" + b"1" * 5000 + b" HTTP/1.1\r\nHost: t\r\n\r\n", 414),
+            (b"GET /health HTTP/1.1\r\nHost: t\r\nX-Big: " + b"a" * 9000 + b"\r\n\r\n", 431),
+            (b"GARBAGE\r\n\r\n", 400),
+            (b"GET /health HTTP/1.1\r\nHost: t\r\nNo colon here\r\n\r\n", 400),
+        ]
+        for request, status in cases:
+            code, headers, body = raw_exchange(port, request)
+            assert (code, headers["Content-Type"]) == (status, "application/json"), body[:200]
+            reply = json.loads(body)
+            assert reply["code"] == status and reply["message"], reply
+            assert int(headers["Content-Length"]) == len(body)
+        assert get(f"http://127.0.0.1:{port}/health")[0] == 200  # the workers carry on
+    finally:
+        stop(proc)
