@@ -24,7 +24,7 @@ def legacy_error(message: str, code: int = 400):
 
 def read_json_body():
     """Parse the body as JSON whatever the content type (old clients vary); ValueError if not."""
-    raw = request.get_data(cache=False)
+    raw = jsonbody.read(request, cache=False)
     try:
         return jsonbody.loads(raw)
     except ValueError:

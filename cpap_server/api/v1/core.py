@@ -25,7 +25,7 @@ class Parser(FlaskParser):
             abort(415, message=f"Content-Type {shown} is not supported; send application/json",
                   errors={"Content-Type": [f"must be application/json, not {shown}"]})
         # Decoded strictly as UTF-8 like webargs does (its UnicodeDecodeError answers 400).
-        return jsonbody.loads(req.get_data(cache=True).decode("utf-8"))
+        return jsonbody.loads(jsonbody.read(req).decode("utf-8"))
 
     def _handle_invalid_json_error(self, error, req, *args, **kwargs):
         abort(400, message="The request body is not valid JSON",
