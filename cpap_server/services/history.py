@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -152,6 +153,8 @@ _MEASUREMENT = text("""
     FROM measurements m JOIN stays s ON s.id = m.stay_id JOIN patients p ON p.id = s.patient_id
     WHERE m.id = :id
 """)
+#: The ETag of a flow image: its SHA-256 in lowercase hex.
+_ETAG = re.compile(r"[0-9a-f]{64}")
 # Only ship the bytes when the client's If-None-Match does not already name this image.
 _IMAGE = text("""
     SELECT media_type, encode(sha256, 'hex') AS etag,
@@ -226,11 +229,16 @@ def get_measurement(session: Session, measurement_id: int) -> MeasurementView:
 
 def flow_image(session: Session, measurement_id: int, etags: list[str] | None = None,
                any_etag: bool = False) -> Image:
-    """The measurement's flow image; data is None when one of `etags` (or any, `*`) matches."""
+    """The measurement's flow image; data is None when one of `etags` (or any, `*`) matches.
+
+    Only tags shaped like ours (64 hex digits of SHA-256) can match; others are dropped before
+    they reach PostgreSQL (a NUL in an If-None-Match header was a 500).
+    """
     row = None
+    etags = [tag for tag in etags or () if _ETAG.fullmatch(tag)]
     if 0 < measurement_id <= INT8_MAX:
         with reading(session):
-            row = session.execute(_IMAGE, {"id": measurement_id, "etags": list(etags or ()),
+            row = session.execute(_IMAGE, {"id": measurement_id, "etags": etags,
                                            "any_etag": any_etag}).one_or_none()
     if row is None:
         raise NotFound(f"Measurement {measurement_id} has no flow image")

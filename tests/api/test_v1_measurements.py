@@ -148,6 +148,17 @@ def test_a_matching_if_none_match_is_a_304_without_the_bytes(client):
     assert stale.status_code == 200 and stale.data == jpeg()
 
 
+def test_if_none_match_garbage_is_ignored_not_a_500(client):
+    created = post(client, flow_image=b64(jpeg())).get_json()
+    url = f"/api/v1/measurements/{created['id']}/flow-image"
+    etag = client.get(url).headers["ETag"]
+    for garbage in ('"a\x00b"', "\x00" * 10, '"' + "f" * 5000 + '"', 'W/"\x00", "Z" * 64'):
+        reply = client.get(url, headers={"If-None-Match": garbage})
+        assert reply.status_code == 200 and reply.data == jpeg(), garbage
+    reply = client.get(url, headers={"If-None-Match": f'"a\x00b", {etag}'})
+    assert reply.status_code == 304  # a good tag among bad ones still matches
+
+
 def test_no_image_is_a_404(client):
     created = post(client).get_json()
     response = client.get(f"/api/v1/measurements/{created['id']}/flow-image")
