@@ -235,7 +235,7 @@ def flow_image(session: Session, measurement_id: int, etags: list[str] | None = 
     they reach PostgreSQL (a NUL in an If-None-Match header was a 500).
     """
     row = None
-    etags = [tag for tag in etags or () if _ETAG.fullmatch(tag)]
+    etags = [tag for tag in etags or () if isinstance(tag, str) and _ETAG.fullmatch(tag)]
     if 0 < measurement_id <= INT8_MAX:
         with reading(session):
             row = session.execute(_IMAGE, {"id": measurement_id, "etags": etags,

@@ -152,7 +152,8 @@ def test_if_none_match_garbage_is_ignored_not_a_500(client):
     created = post(client, flow_image=b64(jpeg())).get_json()
     url = f"/api/v1/measurements/{created['id']}/flow-image"
     etag = client.get(url).headers["ETag"]
-    for garbage in ('"a\x00b"', "\x00" * 10, '"' + "f" * 5000 + '"', 'W/"\x00", "Z" * 64'):
+    for garbage in ('"a\x00b"', "\x00" * 10, '"' + "f" * 5000 + '"', 'W/"\x00", "Z" * 64',
+                    'W/"", "", W/"l"'):  # werkzeug parses the empty tags as None
         reply = client.get(url, headers={"If-None-Match": garbage})
         assert reply.status_code == 200 and reply.data == jpeg(), garbage
     reply = client.get(url, headers={"If-None-Match": f'"a\x00b", {etag}'})
