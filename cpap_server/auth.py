@@ -93,7 +93,7 @@ def check_request():
     except ValueError as exc:
         return _refuse(401, str(exc), _CHALLENGE + ', error="invalid_request"')
     # Without a token, a dashboard login may stand in on /api/v1 (writes need its CSRF header).
-    found = authenticate(db.session, token) if token is not None else session_credential()
+    found = authenticate(db.engine, token) if token is not None else session_credential()
     if token is None and found is None:
         return _refuse(401, "Missing token: send 'Authorization: Bearer <token>'", _CHALLENGE)
     if found is None:

@@ -46,7 +46,7 @@ def csrf_valid(given: str | None) -> bool:
 
 def sign_in(token: str) -> tuple[str, int] | None:
     """Log in with a monitor or admin token; else (why not, HTTP status) and no login."""
-    found = authenticate(db.session, token.strip()[:200])
+    found = authenticate(db.engine, token.strip()[:200])
     if found is None:
         return "Unknown or revoked token", 401
     if found[1] not in DASHBOARD_ROLES:

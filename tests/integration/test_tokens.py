@@ -34,15 +34,15 @@ def test_a_token_is_32_random_bytes_in_url_safe_base64(session):
 
 def test_a_valid_token_authenticates_as_its_name_and_role(session):
     plaintext, _ = tokens.create_token(session, "ward-3", "monitor")
-    assert tokens.authenticate(session, plaintext) == ("ward-3", "monitor")
+    assert tokens.authenticate(session.get_bind(), plaintext) == ("ward-3", "monitor")
 
 
 def test_unknown_and_revoked_tokens_do_not_authenticate(session):
     plaintext, _ = tokens.create_token(session, "bed-7", "device")
-    assert tokens.authenticate(session, plaintext + "x") is None
-    assert tokens.authenticate(session, "") is None
+    assert tokens.authenticate(session.get_bind(), plaintext + "x") is None
+    assert tokens.authenticate(session.get_bind(), "") is None
     tokens.revoke_token(session, "bed-7")
-    assert tokens.authenticate(session, plaintext) is None
+    assert tokens.authenticate(session.get_bind(), plaintext) is None
 
 
 def test_revoking_twice_keeps_the_first_revocation_time(session):
@@ -82,7 +82,7 @@ def test_an_unknown_role_is_refused_by_the_service_and_the_database(session, eng
 
 def test_last_used_is_written_at_most_once_a_minute(session, engine, sql):
     plaintext, _ = tokens.create_token(session, "bed-1", "device")
-    tokens.authenticate(session, plaintext)
+    tokens.authenticate(session.get_bind(), plaintext)
     assert sql("SELECT last_used_at IS NOT NULL FROM api_tokens")[0][0]
 
     def set_last_used(age: str):
@@ -91,10 +91,10 @@ def test_last_used_is_written_at_most_once_a_minute(session, engine, sql):
         return sql("SELECT last_used_at FROM api_tokens")[0][0]
 
     recent = set_last_used("30 seconds")
-    tokens.authenticate(session, plaintext)
+    tokens.authenticate(session.get_bind(), plaintext)
     assert sql("SELECT last_used_at FROM api_tokens")[0][0] == recent
     stale = set_last_used("2 minutes")
-    tokens.authenticate(session, plaintext)
+    tokens.authenticate(session.get_bind(), plaintext)
     assert sql("SELECT last_used_at FROM api_tokens")[0][0] > stale
 
 
@@ -111,12 +111,12 @@ def test_the_cli_creates_a_token_shown_once_on_the_last_line(cli, session):
     assert result.exit_code == 0, result.output
     lines = result.stdout.strip().splitlines()
     assert "shown once" in lines[-2]
-    assert tokens.authenticate(session, lines[-1]) == ("bed-12", "device")
+    assert tokens.authenticate(session.get_bind(), lines[-1]) == ("bed-12", "device")
 
 
 def test_the_cli_lists_names_roles_and_dates_but_never_the_token(cli, session, sql):
     plaintext, _ = tokens.create_token(session, "ward-3", "monitor")
-    tokens.authenticate(session, plaintext)
+    tokens.authenticate(session.get_bind(), plaintext)
     tokens.create_token(session, "old-bed", "device")
     tokens.revoke_token(session, "old-bed")
     result = cli("token", "list")
@@ -134,7 +134,7 @@ def test_the_cli_revokes_a_token_and_refuses_an_unknown_name(cli, session):
     plaintext, _ = tokens.create_token(session, "bed-5", "device")
     result = cli("token", "revoke", "bed-5")
     assert result.exit_code == 0, result.output
-    assert tokens.authenticate(session, plaintext) is None
+    assert tokens.authenticate(session.get_bind(), plaintext) is None
     unknown = cli("token", "revoke", "bed-6")
     assert unknown.exit_code != 0
     assert "No token named 'bed-6'" in unknown.output
