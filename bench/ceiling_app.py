@@ -13,6 +13,9 @@ from datetime import datetime, timedelta, timezone
 import psycopg
 from flask import Flask, jsonify, request
 
+#: The poll's own statement (the service's constant, so the two cannot drift apart).
+from cpap_server.services.commands import _READ as _POLL
+
 app = Flask(__name__)
 
 _T0 = datetime(2026, 12, 4, 15, 30, tzinfo=timezone.utc)
@@ -40,9 +43,6 @@ def cpap_query(room):
 
 
 _LOCAL = threading.local()
-#: The poll's statement, as cpap_server.services.commands sends it.
-_POLL = ("SELECT room_number, commanded_cpap_pressure, commanded_at FROM rooms "
-         "WHERE room_number = %s")
 
 
 @app.route("/db/CPAP_query/<int:room>", methods=["GET"])
