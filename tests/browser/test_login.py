@@ -6,6 +6,7 @@ import pytest
 from . import NO_PLAYWRIGHT
 from .flow_images import flow_png
 from .seed import upload
+from .waits import loaded_width
 
 pytestmark = pytest.mark.browser
 expect = pytest.importorskip("playwright.sync_api", reason=NO_PLAYWRIGHT).expect
@@ -38,7 +39,7 @@ def test_a_monitor_signs_in_once_and_commands_a_pressure(page, secured_server, m
     assert monitor not in cookie["value"]
 
     # The flow image comes from /api/v1 on the session cookie.
-    page.wait_for_function("document.querySelector('#latest-image').naturalWidth > 0")
+    assert loaded_width(page, "#latest-image") > 0
     page.fill("#cpap_pressure", "13")
     page.get_by_role("button", name="Send to bedside").click()
     expect(page.locator("#command-result")).to_contain_text("Commanded 13 cmH2O for room 401")

@@ -8,6 +8,7 @@ import pytest
 from . import NO_PLAYWRIGHT
 from .flow_images import flow_png
 from .seed import seed_session, upload
+from .waits import loaded_width
 
 pytestmark = pytest.mark.browser
 expect = pytest.importorskip("playwright.sync_api", reason=NO_PLAYWRIGHT).expect
@@ -23,13 +24,6 @@ def room_301(open_server, engine, sql):
     return [row.id for row in sql("SELECT id FROM measurements ORDER BY recorded_at, id")]
 
 
-def natural_width(page, selector: str) -> int:
-    # Wait for the image now in src to have loaded (complete alone is true between two srcs).
-    page.wait_for_function(
-        f"(img => img.complete && img.naturalWidth > 0)(document.querySelector('{selector}'))")
-    return page.locator(selector).evaluate("img => img.naturalWidth")
-
-
 def test_the_room_page_shows_the_patient_the_stay_and_the_latest_image(page, open_server, room_301):
     page.goto(f"{open_server.url}/dashboard/rooms/301")
     expect(page.locator("h1")).to_contain_text("Room 301")
@@ -39,7 +33,7 @@ def test_the_room_page_shows_the_patient_the_stay_and_the_latest_image(page, ope
     expect(page.locator(".facts")).to_contain_text("Apneas this stay")
     latest = page.locator("#latest-image")
     assert latest.get_attribute("src") == f"/api/v1/measurements/{room_301[-1]}/flow-image"
-    assert natural_width(page, "#latest-image") == 560
+    assert loaded_width(page, "#latest-image") == 560
 
 
 @pytest.mark.parametrize("chart, unit, marks, count", [
@@ -73,7 +67,7 @@ def test_picking_an_older_timestamp_shows_its_image_next_to_the_latest(
     page.select_option("#at", str(second))
     chosen = page.locator("#chosen-image")
     expect(chosen).to_have_attribute("src", f"/api/v1/measurements/{second}/flow-image")
-    assert natural_width(page, "#chosen-image") == 560
+    assert loaded_width(page, "#chosen-image") == 560
     expect(page.locator("#latest-image")).to_have_attribute(
         "src", f"/api/v1/measurements/{room_301[-1]}/flow-image")
     expect(page).to_have_url(re.compile(rf"\?at={second}$"))

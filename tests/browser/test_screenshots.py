@@ -9,6 +9,7 @@ import pytest
 from . import NO_PLAYWRIGHT
 from .server import LiveServer, make_app
 from .seed import age_room, seed_session, upload
+from .waits import wait_until
 
 pytestmark = pytest.mark.browser
 expect = pytest.importorskip("playwright.sync_api", reason=NO_PLAYWRIGHT).expect
@@ -55,7 +56,7 @@ def test_screenshots_of_the_overview_and_a_room_page(page, ward_server, engine):
     expect(page.locator("#summary")).to_have_text("7 rooms · 1 apnea alert · 1 stale")
     page.screenshot(path=str(SCREENSHOT_DIR / "overview.png"), full_page=True)
     page.goto(ward_server.url + "/dashboard/rooms/102")
-    page.wait_for_function("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
+    wait_until(page, "() => [...document.images].every(i => i.complete && i.naturalWidth > 0)")
     page.screenshot(path=str(SCREENSHOT_DIR / "room.png"), full_page=True)
     for name in ("overview.png", "room.png"):
         assert (SCREENSHOT_DIR / name).stat().st_size > 20_000
